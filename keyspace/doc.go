@@ -1,0 +1,22 @@
+// Package keyspace holds Celerity's data: numbered databases of keys, their
+// values, expiry times and the memory they account for.
+//
+// Contract:
+//
+//   - Standard library only; nothing here knows about the wire protocol,
+//     commands or Celery. The engine (package resp) calls in while holding
+//     its engine lock; nothing in this package locks, and nothing is safe for
+//     concurrent use.
+//   - Time comes from an injected Clock, so tests drive expiry without sleeps.
+//     A key is expired when now > expire-at (milliseconds), as in Redis.
+//   - Lazy expiry: every lookup of an expired key deletes it first and reports
+//     the deletion through Hooks.Expired, so the engine can propagate a DEL
+//     and invalidate WATCHers. Active expiry (ActiveExpireCycle) samples keys
+//     with a TTL the way Redis's adaptive cycle does, within a time budget.
+//   - Values are stored by copy: callers may pass slices that alias a network
+//     buffer; the keyspace never retains them.
+//   - Errors are sentinels (ErrWrongType, ErrNotInteger, ...). The engine maps
+//     each to Redis's exact reply text in one place.
+//   - Memory accounting: each value reports an estimate of its footprint; DB
+//     and Keyspace keep running totals, used by INFO and, later, eviction.
+package keyspace

@@ -1,0 +1,122 @@
+package keyspace
+
+// Hooks lets the engine react to deletions the keyspace makes on its own.
+type Hooks interface {
+	// KeyExpired is called after an expired key was deleted, lazily or by
+	// the active cycle, so the engine can propagate a DEL and signal the
+	// key as modified (WATCH).
+	KeyExpired(db *DB, key string)
+}
+
+// Keyspace is the set of databases plus the statistics Redis keeps about
+// them. It is not safe for concurrent use: the engine lock guards it.
+type Keyspace struct {
+	dbs   []*DB
+	clock Clock
+	hooks Hooks
+
+	fixedNow int64 // when non-zero, the time every lookup in this unit uses
+
+	hits, misses, expired int64
+	expireStale           float64 // percentage of stale keys seen by the last sample
+	expireCapReached      int64
+}
+
+// New returns a keyspace of n empty databases.
+func New(n int, clock Clock, hooks Hooks) *Keyspace {
+	ks := &Keyspace{clock: clock, hooks: hooks}
+	ks.dbs = make([]*DB, n)
+	for i := range ks.dbs {
+		ks.dbs[i] = &DB{ks: ks, id: i, dict: make(map[string]*Entry)}
+	}
+	return ks
+}
+
+// SetHooks installs the engine's hooks.
+func (ks *Keyspace) SetHooks(h Hooks) { ks.hooks = h }
+
+// NumDBs returns the number of databases.
+func (ks *Keyspace) NumDBs() int { return len(ks.dbs) }
+
+// DB returns database i (0 <= i < NumDBs).
+func (ks *Keyspace) DB(i int) *DB { return ks.dbs[i] }
+
+// BeginUnit fixes the time seen by every lookup until EndUnit, so a unit
+// (one command, an EXEC block or a script) sees one consistent clock, as
+// Redis does for scripts and transactions.
+func (ks *Keyspace) BeginUnit() int64 {
+	ks.fixedNow = ks.clock.NowMs()
+	return ks.fixedNow
+}
+
+// EndUnit releases the time fixed by BeginUnit.
+func (ks *Keyspace) EndUnit() { ks.fixedNow = 0 }
+
+// Now returns the unit's time, or the clock's when no unit is running.
+func (ks *Keyspace) Now() int64 { return ks.now() }
+
+func (ks *Keyspace) now() int64 {
+	if ks.fixedNow != 0 {
+		return ks.fixedNow
+	}
+	return ks.clock.NowMs()
+}
+
+// lruClockMask keeps the access clock in Redis's 24 bits of seconds.
+const lruClockMask = 1<<24 - 1
+
+func (ks *Keyspace) lruClock() uint32 { return uint32(ks.now()/1000) & lruClockMask }
+
+// IdleMs returns how long ago e was last accessed, as OBJECT IDLETIME
+// estimates it (with wrap-around of the 24-bit clock).
+func (ks *Keyspace) IdleMs(e *Entry) int64 {
+	now := ks.lruClock()
+	if now >= e.lru {
+		return int64(now-e.lru) * 1000
+	}
+	return int64(lruClockMask-e.lru+now) * 1000
+}
+
+// SwapDB exchanges the contents of databases a and b.
+func (ks *Keyspace) SwapDB(a, b int) {
+	da, db := ks.dbs[a], ks.dbs[b]
+	da.dict, db.dict = db.dict, da.dict
+	da.dense, db.dense = db.dense, da.dense
+	da.volatile, db.volatile = db.volatile, da.volatile
+	da.mem, db.mem = db.mem, da.mem
+}
+
+// FlushAll empties every database.
+func (ks *Keyspace) FlushAll() {
+	for _, db := range ks.dbs {
+		db.Flush()
+	}
+}
+
+// Memory returns the bytes accounted to all keys and values.
+func (ks *Keyspace) Memory() int64 {
+	var n int64
+	for _, db := range ks.dbs {
+		n += db.mem
+	}
+	return n
+}
+
+// Stats is a snapshot of keyspace counters for INFO.
+type Stats struct {
+	Hits, Misses, Expired int64
+	ExpiredStalePerc      float64
+	ExpireCapReached      int64
+}
+
+// Stats returns the keyspace counters.
+func (ks *Keyspace) Stats() Stats {
+	return Stats{Hits: ks.hits, Misses: ks.misses, Expired: ks.expired,
+		ExpiredStalePerc: ks.expireStale, ExpireCapReached: ks.expireCapReached}
+}
+
+// ResetStats zeroes the counters (CONFIG RESETSTAT).
+func (ks *Keyspace) ResetStats() {
+	ks.hits, ks.misses, ks.expired, ks.expireCapReached = 0, 0, 0, 0
+	ks.expireStale = 0
+}

@@ -1,0 +1,107 @@
+package resp
+
+import (
+	"net"
+	"strings"
+
+	"github.com/celerity/celerity/keyspace"
+)
+
+// clientFlag holds per-connection state bits.
+type clientFlag uint32
+
+const (
+	flagCloseAfterReply clientFlag = 1 << iota // QUIT, protocol error
+	flagCloseASAP                              // CLIENT KILL, limits: close without flushing more
+	flagMulti                                  // inside MULTI
+	flagDirtyExec                              // a queued command was rejected: EXEC aborts
+	flagPubsub                                 // subscribed to a channel or pattern
+	flagBlocked                                // waiting in a blocking command
+	flagNoEvict                                // CLIENT NO-EVICT on
+	flagNoTouch                                // CLIENT NO-TOUCH on
+	flagScript                                 // the fake client scripts run as
+)
+
+// Client is one connection's state. Everything except the I/O buffers is
+// read and written under the engine lock; handlers receive the client whose
+// command they run and reply through its embedded ReplyWriter.
+type Client struct {
+	ReplyWriter
+
+	srv   *Server
+	id    int64
+	conn  net.Conn
+	addr  string
+	laddr string
+	fd    int
+
+	name    string
+	libName string
+	libVer  string
+	user    string
+
+	db            *keyspace.DB
+	authenticated bool
+	flags         clientFlag
+
+	argv    [][]byte
+	cmd     *Command
+	lastCmd *Command
+
+	ctimeMs    int64 // connection time, Unix ms
+	lastMs     int64 // last interaction, Unix ms
+	inputBytes int64
+
+	in parser
+}
+
+// ID returns the client's unique, monotonically assigned id.
+func (c *Client) ID() int64 { return c.id }
+
+// Argv returns the arguments of the command being run. They alias the
+// connection's read buffer: copy anything kept beyond the unit.
+func (c *Client) Argv() [][]byte { return c.argv }
+
+// DB returns the client's selected database.
+func (c *Client) DB() *keyspace.DB { return c.db }
+
+// Server returns the server the client belongs to.
+func (c *Client) Server() *Server { return c.srv }
+
+// Error replies with an error. msg carries its code ("ERR ...",
+// "WRONGTYPE ..."); the code is counted in INFO errorstats.
+func (c *Client) Error(msg string) {
+	c.rawError(msg)
+	c.srv.countError(msg)
+}
+
+// SyntaxError replies with ERR syntax error.
+func (c *Client) SyntaxError() { c.Error(errSyntax) }
+
+// WrongArgs replies with the arity error of the running command.
+func (c *Client) WrongArgs() { c.Error(errWrongArgs(c.cmd.fullName)) }
+
+// errorCode returns the first word of an error text, as Redis's errorstats
+// key it.
+func errorCode(msg string) string {
+	if i := strings.IndexByte(msg, ' '); i >= 0 {
+		return msg[:i]
+	}
+	return msg
+}
+
+// authRequired reports whether the client must authenticate before running
+// anything but no-auth commands.
+func (c *Client) authRequired() bool {
+	return !c.authenticated && c.srv.cfg.requirePass != ""
+}
+
+// selectDB switches the client to database id, reporting false when it is
+// out of range.
+func (c *Client) selectDB(id int64) bool {
+	if id < 0 || id >= int64(c.srv.ks.NumDBs()) {
+		return false
+	}
+	c.db = c.srv.ks.DB(int(id))
+	return true
+}

@@ -1,0 +1,441 @@
+package resp
+
+import (
+	"fmt"
+	"strings"
+	"time"
+)
+
+func connectionCommands() []*Command {
+	return []*Command{
+		{Name: "ping", Arity: -1, Flags: Fast | Sentinel, ACL: CatConnection, Run: pingCommand},
+		{Name: "echo", Arity: 2, Flags: Fast, ACL: CatConnection, Run: echoCommand},
+		{Name: "select", Arity: 2, Flags: Loading | Stale | Fast, ACL: CatConnection, Run: selectCommand},
+		{Name: "quit", Arity: -1, Flags: AllowBusy | NoScript | Loading | Stale | Fast | NoAuth, ACL: CatConnection, Run: quitCommand},
+		{Name: "reset", Arity: 1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, ACL: CatConnection, Run: resetCommand},
+		{Name: "auth", Arity: -2, Flags: NoScript | Loading | Stale | Fast | NoAuth | Sentinel | AllowBusy, ACL: CatConnection, Run: authCommand},
+		{Name: "hello", Arity: -1, Flags: NoScript | Loading | Stale | Fast | NoAuth | Sentinel | AllowBusy, ACL: CatConnection, Run: helloCommand},
+		{Name: "client", Arity: -2, ACL: CatSlow, Sub: []*Command{
+			{Name: "id", Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientIDCommand},
+			{Name: "setname", Arity: 3, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientSetnameCommand},
+			{Name: "getname", Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientGetnameCommand},
+			{Name: "info", Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientInfoCommand},
+			{Name: "list", Arity: -2, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientListCommand},
+			{Name: "kill", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientKillCommand},
+			{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: CatConnection, Run: clientHelpCommand},
+		}},
+	}
+}
+
+func pingCommand(c *Client) {
+	if len(c.argv) > 2 {
+		c.WrongArgs()
+		return
+	}
+	if c.flags&flagPubsub != 0 && c.proto == 2 {
+		c.Array(2)
+		c.BulkString("pong")
+		if len(c.argv) == 1 {
+			c.BulkString("")
+		} else {
+			c.Bulk(c.argv[1])
+		}
+		return
+	}
+	if len(c.argv) == 1 {
+		c.Status("PONG")
+	} else {
+		c.Bulk(c.argv[1])
+	}
+}
+
+func echoCommand(c *Client) { c.Bulk(c.argv[1]) }
+
+func selectCommand(c *Client) {
+	id, ok := c.intArgRange(1, -1<<31, 1<<31-1, "")
+	if !ok {
+		return
+	}
+	if !c.selectDB(id) {
+		c.Error(errDBIndex)
+		return
+	}
+	c.OK()
+}
+
+func quitCommand(c *Client) {
+	c.OK()
+	c.flags |= flagCloseAfterReply
+}
+
+func resetCommand(c *Client) {
+	c.db = c.srv.ks.DB(0)
+	c.proto = 2
+	c.authenticated = c.srv.cfg.requirePass == ""
+	c.user = "default"
+	c.name = ""
+	c.flags &^= flagMulti | flagDirtyExec | flagPubsub | flagNoEvict | flagNoTouch
+	c.Status("RESET")
+}
+
+// authenticate checks a username/password pair against the default user
+// (requirepass). A user with no password accepts any password.
+func (c *Client) authenticate(user, pass []byte) bool {
+	if string(user) != "default" {
+		return false
+	}
+	if want := c.srv.cfg.requirePass; want != "" && string(pass) != want {
+		return false
+	}
+	c.authenticated = true
+	c.user = "default"
+	return true
+}
+
+func authCommand(c *Client) {
+	if len(c.argv) > 3 {
+		c.SyntaxError()
+		return
+	}
+	user, pass := []byte("default"), c.argv[1]
+	if len(c.argv) == 2 {
+		if c.srv.cfg.requirePass == "" {
+			c.Error(errNoPassDefault)
+			return
+		}
+	} else {
+		user, pass = c.argv[1], c.argv[2]
+	}
+	if c.authenticate(user, pass) {
+		c.OK()
+	} else {
+		c.Error(errWrongPass)
+	}
+}
+
+func helloCommand(c *Client) {
+	var ver int64
+	next := 1
+	if len(c.argv) >= 2 {
+		v, ok := parseStrictInt(c.argv[1])
+		if !ok {
+			c.Error("ERR Protocol version is not an integer or out of range")
+			return
+		}
+		if v < 2 || v > 3 {
+			c.Error("NOPROTO unsupported protocol version")
+			return
+		}
+		ver = v
+		next = 2
+	}
+	var user, pass, name []byte
+	hasName := false
+	for j := next; j < len(c.argv); j++ {
+		more := len(c.argv) - 1 - j
+		switch {
+		case optIs(c.argv[j], "auth") && more >= 2:
+			user, pass = c.argv[j+1], c.argv[j+2]
+			j += 2
+		case optIs(c.argv[j], "setname") && more >= 1:
+			name, hasName = c.argv[j+1], true
+			j++
+		default:
+			c.Error("ERR Syntax error in HELLO option '" + cstr(c.argv[j], len(c.argv[j])) + "'")
+			return
+		}
+	}
+	if user != nil && !c.authenticate(user, pass) {
+		c.Error(errWrongPass)
+		return
+	}
+	if hasName && !c.setName(name) {
+		return
+	}
+	if !c.authenticated && c.srv.cfg.requirePass != "" {
+		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+		return
+	}
+	if ver != 0 {
+		c.proto = int(ver)
+	}
+	c.Map(7)
+	c.BulkString("server")
+	c.BulkString("redis")
+	c.BulkString("version")
+	c.BulkString(Version)
+	c.BulkString("proto")
+	c.Int(int64(c.proto))
+	c.BulkString("id")
+	c.Int(c.id)
+	c.BulkString("mode")
+	c.BulkString("standalone")
+	c.BulkString("role")
+	c.BulkString("master")
+	c.BulkString("modules")
+	c.Array(0)
+}
+
+// setName validates and sets the connection name; an empty name clears it.
+func (c *Client) setName(name []byte) bool {
+	for _, b := range name {
+		if b < '!' || b > '~' {
+			c.Error("ERR Client names cannot contain spaces, newlines or special characters.")
+			return false
+		}
+	}
+	c.name = string(name)
+	return true
+}
+
+func clientIDCommand(c *Client) { c.Int(c.id) }
+
+func clientSetnameCommand(c *Client) {
+	if c.setName(c.argv[2]) {
+		c.OK()
+	}
+}
+
+func clientGetnameCommand(c *Client) {
+	if c.name == "" {
+		c.Null()
+		return
+	}
+	c.BulkString(c.name)
+}
+
+func clientInfoCommand(c *Client) {
+	c.Verbatim(c.infoLine(time.Now().UnixMilli()) + "\n")
+}
+
+func clientListCommand(c *Client) {
+	var typ string
+	var ids map[int64]bool
+	for i := 2; i < len(c.argv); {
+		switch {
+		case optIs(c.argv[i], "type") && i+1 < len(c.argv):
+			typ = strings.ToLower(string(c.argv[i+1]))
+			if typ == "slave" {
+				typ = "replica"
+			}
+			if typ != "normal" && typ != "master" && typ != "replica" && typ != "pubsub" {
+				c.Error("ERR Unknown client type '" + cstr(c.argv[i+1], len(c.argv[i+1])) + "'")
+				return
+			}
+			i += 2
+		case optIs(c.argv[i], "id") && i+1 < len(c.argv):
+			ids = map[int64]bool{}
+			for i++; i < len(c.argv); i++ {
+				id, ok := parseStrictInt(c.argv[i])
+				if !ok || id <= 0 {
+					c.Error("ERR Invalid client ID")
+					return
+				}
+				ids[id] = true
+			}
+		default:
+			c.SyntaxError()
+			return
+		}
+	}
+	now := time.Now().UnixMilli()
+	var b strings.Builder
+	for _, cl := range c.srv.sortedClients() {
+		if typ != "" && cl.typeName() != typ {
+			continue
+		}
+		if ids != nil && !ids[cl.id] {
+			continue
+		}
+		b.WriteString(cl.infoLine(now))
+		b.WriteByte('\n')
+	}
+	c.Verbatim(b.String())
+}
+
+// typeName is the client's class for CLIENT LIST/KILL TYPE.
+func (c *Client) typeName() string {
+	if c.flags&flagPubsub != 0 {
+		return "pubsub"
+	}
+	return "normal"
+}
+
+// infoLine renders the client as one CLIENT LIST line, with Redis 7.0's
+// fields in Redis 7.0's order.
+func (c *Client) infoLine(nowMs int64) string {
+	flags := ""
+	if c.flags&flagPubsub != 0 {
+		flags += "P"
+	}
+	if c.flags&flagMulti != 0 {
+		flags += "x"
+	}
+	if c.flags&flagBlocked != 0 {
+		flags += "b"
+	}
+	if c.flags&flagCloseAfterReply != 0 {
+		flags += "c"
+	}
+	if c.flags&flagNoEvict != 0 {
+		flags += "e"
+	}
+	if c.flags&flagNoTouch != 0 {
+		flags += "T"
+	}
+	if flags == "" {
+		flags = "N"
+	}
+	multi := -1
+	cmd := "NULL"
+	if c.lastCmd != nil {
+		cmd = c.lastCmd.fullName
+	}
+	qbuf := c.in.rend - c.in.ppos
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+		c.id, c.addr, c.laddr, c.fd, c.name, (nowMs-c.ctimeMs)/1000, (nowMs-c.lastMs)/1000, flags, c.db.ID(),
+		multi, qbuf, len(c.in.rbuf)-c.in.rend, len(c.in.rbuf), len(c.buf), cap(c.in.rbuf)+cap(c.buf)+1024, cmd, c.user, c.proto)
+}
+
+func clientKillCommand(c *Client) {
+	var addr, laddr, user, typ string
+	var id int64
+	skipme := true
+	switch {
+	case len(c.argv) == 3:
+		addr = string(c.argv[2])
+		skipme = false
+	case len(c.argv) > 3:
+		for i := 2; i < len(c.argv); i += 2 {
+			more := i+1 < len(c.argv)
+			opt := c.argv[i]
+			switch {
+			case optIs(opt, "id") && more:
+				v, ok := c.intArgRange(i+1, 1, 1<<63-1, "ERR client-id should be greater than 0")
+				if !ok {
+					return
+				}
+				id = v
+			case optIs(opt, "type") && more:
+				typ = strings.ToLower(string(c.argv[i+1]))
+				if typ == "slave" {
+					typ = "replica"
+				}
+				if typ != "normal" && typ != "master" && typ != "replica" && typ != "pubsub" {
+					c.Error("ERR Unknown client type '" + cstr(c.argv[i+1], len(c.argv[i+1])) + "'")
+					return
+				}
+			case optIs(opt, "addr") && more:
+				addr = cstr(c.argv[i+1], len(c.argv[i+1]))
+			case optIs(opt, "laddr") && more:
+				laddr = cstr(c.argv[i+1], len(c.argv[i+1]))
+			case optIs(opt, "user") && more:
+				user = string(c.argv[i+1])
+				if user != "default" {
+					c.Error("ERR No such user '" + cstr(c.argv[i+1], len(c.argv[i+1])) + "'")
+					return
+				}
+			case optIs(opt, "skipme") && more:
+				switch {
+				case optIs(c.argv[i+1], "yes"):
+					skipme = true
+				case optIs(c.argv[i+1], "no"):
+					skipme = false
+				default:
+					c.SyntaxError()
+					return
+				}
+			default:
+				c.SyntaxError()
+				return
+			}
+		}
+	default:
+		c.SyntaxError()
+		return
+	}
+	killed := 0
+	closeSelf := false
+	for _, cl := range c.srv.sortedClients() {
+		if addr != "" && cl.addr != addr || laddr != "" && cl.laddr != laddr ||
+			typ != "" && cl.typeName() != typ || id != 0 && cl.id != id ||
+			user != "" && cl.user != user || cl == c && skipme {
+			continue
+		}
+		if cl == c {
+			closeSelf = true
+		} else {
+			cl.kill()
+		}
+		killed++
+	}
+	if len(c.argv) == 3 {
+		if killed == 0 {
+			c.Error("ERR No such client")
+		} else {
+			c.OK()
+		}
+	} else {
+		c.Int(int64(killed))
+	}
+	if closeSelf {
+		c.flags |= flagCloseAfterReply
+	}
+}
+
+// kill closes another client's connection; its goroutine unregisters it.
+// Called with the engine lock held.
+func (c *Client) kill() {
+	c.flags |= flagCloseASAP
+	c.conn.Close()
+}
+
+func clientHelpCommand(c *Client) {
+	c.replyHelp([]string{
+		"CACHING (YES|NO)",
+		"    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
+		"GETREDIR",
+		"    Return the client ID we are redirecting to when tracking is enabled.",
+		"GETNAME",
+		"    Return the name of the current connection.",
+		"ID",
+		"    Return the ID of the current connection.",
+		"INFO",
+		"    Return information about the current client connection.",
+		"KILL <ip:port>",
+		"    Kill connection made from <ip:port>.",
+		"KILL <option> <value> [<option> <value> [...]]",
+		"    Kill connections. Options are:",
+		"    * ADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made from the specified address",
+		"    * LADDR (<ip:port>|<unixsocket>:0)",
+		"      Kill connections made to specified local address",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Kill connections by type.",
+		"    * USER <username>",
+		"      Kill connections authenticated by <username>.",
+		"    * SKIPME (YES|NO)",
+		"      Skip killing current connection (default: yes).",
+		"LIST [options ...]",
+		"    Return information about client connections. Options:",
+		"    * TYPE (NORMAL|MASTER|REPLICA|PUBSUB)",
+		"      Return clients of specified type.",
+		"UNPAUSE",
+		"    Stop the current client pause, resuming traffic.",
+		"PAUSE <timeout> [WRITE|ALL]",
+		"    Suspend all, or just write, clients for <timeout> milliseconds.",
+		"REPLY (ON|OFF|SKIP)",
+		"    Control the replies sent to the current connection.",
+		"SETNAME <name>",
+		"    Assign the name <name> to the current connection.",
+		"UNBLOCK <clientid> [TIMEOUT|ERROR]",
+		"    Unblock the specified blocked client.",
+		"TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+		"         [OPTIN] [OPTOUT] [NOLOOP]",
+		"    Control server assisted client side caching.",
+		"TRACKINGINFO",
+		"    Report tracking status for the current connection.",
+		"NO-EVICT (ON|OFF)",
+		"    Protect current client connection from eviction.",
+	})
+}

@@ -1,0 +1,447 @@
+package resp
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+func serverCommands() []*Command {
+	return []*Command{
+		{Name: "info", Arity: -1, Flags: Loading | Stale, ACL: CatDangerous, Run: infoCommand},
+		{Name: "time", Arity: 1, Flags: Loading | Stale | Fast, Run: timeCommand},
+		{Name: "command", Arity: -1, Flags: Loading | Stale, ACL: CatConnection, Run: commandCommand, Sub: []*Command{
+			{Name: "count", Arity: 2, Flags: Loading | Stale, ACL: CatConnection, Run: commandCountCommand},
+			{Name: "info", Arity: -2, Flags: Loading | Stale, ACL: CatConnection, Run: commandInfoCommand},
+			{Name: "docs", Arity: -2, Flags: Loading | Stale, ACL: CatConnection, Run: commandDocsCommand},
+			{Name: "list", Arity: -2, Flags: Loading | Stale, ACL: CatConnection, Run: commandListCommand},
+			{Name: "getkeys", Arity: -3, Flags: Loading | Stale, ACL: CatConnection, Run: commandGetkeysCommand},
+			{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: CatConnection, Run: commandHelpCommand},
+		}},
+		{Name: "config", Arity: -2, ACL: CatSlow, Sub: []*Command{
+			{Name: "get", Arity: -3, Flags: Admin | NoScript | Loading | Stale, Run: configGetCommand},
+			{Name: "set", Arity: -4, Flags: Admin | NoScript | Loading | Stale, Run: configSetCommand},
+			{Name: "resetstat", Arity: 2, Flags: Admin | NoScript | Loading | Stale, Run: configResetstatCommand},
+			{Name: "help", Arity: 2, Flags: Loading | Stale, Run: configHelpCommand},
+		}},
+	}
+}
+
+func infoCommand(c *Client) {
+	c.Verbatim(c.srv.genInfo(c.argv[1:]))
+}
+
+func timeCommand(c *Client) {
+	now := time.Now()
+	c.Array(2)
+	c.BulkInt(now.Unix())
+	c.BulkInt(int64(now.Nanosecond() / 1000))
+}
+
+// writeCommandInfo writes one COMMAND INFO entry in Redis 7.0's layout:
+// name, arity, flags, first/last/step, categories, tips, key specs and
+// subcommands.
+func (c *Client) writeCommandInfo(cmd *Command) {
+	c.Array(10)
+	c.BulkString(cmd.fullName)
+	c.Int(int64(cmd.Arity))
+	n := 0
+	for i := range flagNames {
+		if cmd.Flags&(1<<i) != 0 {
+			n++
+		}
+	}
+	c.Set(n)
+	for i, name := range flagNames {
+		if cmd.Flags&(1<<i) != 0 {
+			c.Status(name)
+		}
+	}
+	c.Int(int64(cmd.Keys.First))
+	c.Int(int64(cmd.Keys.Last))
+	c.Int(int64(cmd.Keys.Step))
+	n = 0
+	for i := range aclCategoryNames {
+		if cmd.ACL&(1<<i) != 0 {
+			n++
+		}
+	}
+	c.Set(n)
+	for i, name := range aclCategoryNames {
+		if cmd.ACL&(1<<i) != 0 {
+			c.Status("@" + name)
+		}
+	}
+	if cmd.meta != nil {
+		c.WriteValue(cmd.meta.Tips)
+		c.WriteValue(cmd.meta.KeySpecs)
+	} else {
+		c.Set(0)
+		c.Array(0)
+	}
+	c.Array(len(cmd.Sub))
+	for _, sub := range cmd.Sub {
+		c.writeCommandInfo(sub)
+	}
+}
+
+// writeCommandDocs writes one COMMAND DOCS entry: the reference docs plus
+// the subcommands this server implements.
+func (c *Client) writeCommandDocs(cmd *Command) {
+	var doc Value
+	if cmd.meta != nil {
+		doc = cmd.meta.Docs
+	}
+	pairs := len(doc.Elems) / 2
+	if len(doc.Elems) == 0 {
+		pairs = 1 // at least "group"
+	}
+	if len(cmd.Sub) > 0 {
+		pairs++
+	}
+	c.Map(pairs)
+	if len(doc.Elems) == 0 {
+		c.BulkString("group")
+		c.BulkString("module")
+	}
+	for _, e := range doc.Elems {
+		c.WriteValue(e)
+	}
+	if len(cmd.Sub) > 0 {
+		c.BulkString("subcommands")
+		c.Map(len(cmd.Sub))
+		for _, sub := range cmd.Sub {
+			c.BulkString(sub.fullName)
+			c.writeCommandDocs(sub)
+		}
+	}
+}
+
+func commandCommand(c *Client) {
+	cmds := c.srv.table.Commands()
+	c.Array(len(cmds))
+	for _, cmd := range cmds {
+		c.writeCommandInfo(cmd)
+	}
+}
+
+func commandCountCommand(c *Client) { c.Int(int64(len(c.srv.table.Commands()))) }
+
+// lookupFullName resolves "name" or "container|sub".
+func (t *Table) lookupFullName(name string) *Command {
+	name = strings.ToLower(name)
+	base, sub, hasSub := strings.Cut(name, "|")
+	cmd := t.cmds[base]
+	if cmd == nil || !hasSub {
+		return cmd
+	}
+	return cmd.subIndex[sub]
+}
+
+func commandInfoCommand(c *Client) {
+	if len(c.argv) == 2 {
+		commandCommand(c)
+		return
+	}
+	c.Array(len(c.argv) - 2)
+	for _, a := range c.argv[2:] {
+		if cmd := c.srv.table.lookupFullName(string(a)); cmd != nil {
+			c.writeCommandInfo(cmd)
+		} else {
+			c.NullArray()
+		}
+	}
+}
+
+func commandDocsCommand(c *Client) {
+	var cmds []*Command
+	if len(c.argv) == 2 {
+		cmds = c.srv.table.Commands()
+	} else {
+		for _, a := range c.argv[2:] {
+			if cmd := c.srv.table.lookupFullName(string(a)); cmd != nil {
+				cmds = append(cmds, cmd)
+			}
+		}
+	}
+	c.Map(len(cmds))
+	for _, cmd := range cmds {
+		c.BulkString(cmd.fullName)
+		c.writeCommandDocs(cmd)
+	}
+}
+
+func commandListCommand(c *Client) {
+	var match func(cmd *Command) bool
+	switch {
+	case len(c.argv) == 2:
+		match = func(*Command) bool { return true }
+	case len(c.argv) == 5 && optIs(c.argv[2], "filterby"):
+		arg := c.argv[4]
+		switch {
+		case optIs(c.argv[3], "module"):
+			match = func(*Command) bool { return false }
+		case optIs(c.argv[3], "aclcat"):
+			cat := ACLCategory(0)
+			for i, n := range aclCategoryNames {
+				if strings.EqualFold(n, string(arg)) {
+					cat = 1 << i
+				}
+			}
+			match = func(cmd *Command) bool { return cmd.ACL&cat != 0 }
+		case optIs(c.argv[3], "pattern"):
+			match = func(cmd *Command) bool { return globMatch(arg, []byte(cmd.fullName), true) }
+		default:
+			c.SyntaxError()
+			return
+		}
+	default:
+		c.SyntaxError()
+		return
+	}
+	var names []string
+	var walk func(cmd *Command)
+	walk = func(cmd *Command) {
+		if match(cmd) {
+			names = append(names, cmd.fullName)
+		}
+		for _, s := range cmd.Sub {
+			walk(s)
+		}
+	}
+	for _, cmd := range c.srv.table.Commands() {
+		walk(cmd)
+	}
+	c.Array(len(names))
+	for _, n := range names {
+		c.BulkString(n)
+	}
+}
+
+// keyIndexes returns the positions of the key arguments of argv for cmd.
+func (cmd *Command) keyIndexes(argv [][]byte) []int {
+	if cmd.GetKeys != nil {
+		return cmd.GetKeys(argv)
+	}
+	k := cmd.Keys
+	if k.First <= 0 {
+		return nil
+	}
+	last := k.Last
+	if last < 0 {
+		last += len(argv)
+	}
+	var out []int
+	for i := k.First; i <= last && i < len(argv); i += max(k.Step, 1) {
+		out = append(out, i)
+	}
+	return out
+}
+
+func commandGetkeysCommand(c *Client) {
+	argv := c.argv[2:]
+	cmd := c.srv.table.lookupArgv(argv)
+	switch {
+	case cmd == nil:
+		c.Error("ERR Invalid command specified")
+		return
+	case cmd.Keys.First <= 0 && cmd.GetKeys == nil:
+		c.Error("ERR The command has no key arguments")
+		return
+	case cmd.Arity > 0 && cmd.Arity != len(argv) || len(argv) < -cmd.Arity:
+		c.Error("ERR Invalid number of arguments specified for command")
+		return
+	}
+	idx := cmd.keyIndexes(argv)
+	if len(idx) == 0 {
+		if cmd.Flags&NoMandatoryKeys != 0 {
+			c.Array(0)
+		} else {
+			c.Error("ERR Invalid arguments specified for command")
+		}
+		return
+	}
+	c.Array(len(idx))
+	for _, i := range idx {
+		c.Bulk(argv[i])
+	}
+}
+
+func commandHelpCommand(c *Client) {
+	c.replyHelp([]string{
+		"(no subcommand)",
+		"    Return details about all Redis commands.",
+		"COUNT",
+		"    Return the total number of commands in this Redis server.",
+		"LIST",
+		"    Return a list of all commands in this Redis server.",
+		"INFO [<command-name> ...]",
+		"    Return details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"DOCS [<command-name> ...]",
+		"    Return documentation details about multiple Redis commands.",
+		"    If no command names are given, documentation details for all",
+		"    commands are returned.",
+		"GETKEYS <full-command>",
+		"    Return the keys from a full Redis command.",
+		"GETKEYSANDFLAGS <full-command>",
+		"    Return the keys and the access flags from a full Redis command.",
+	})
+}
+
+func configGetCommand(c *Client) {
+	s := c.srv
+	type kv struct{ k, v string }
+	var out []kv
+	seen := map[string]bool{}
+	for _, pat := range c.argv[2:] {
+		if !strings.ContainsAny(string(pat), "[*?") {
+			name := strings.ToLower(string(pat))
+			if p := s.params[name]; p != nil && !seen[name] {
+				seen[name] = true
+				out = append(out, kv{name, p.get(s.cfg)})
+			}
+			continue
+		}
+		for _, name := range s.paramNames() {
+			if !seen[name] && globMatch(pat, []byte(name), true) {
+				seen[name] = true
+				out = append(out, kv{name, s.params[name].get(s.cfg)})
+			}
+		}
+	}
+	c.Map(len(out))
+	for _, e := range out {
+		c.BulkString(e.k)
+		c.BulkString(e.v)
+	}
+}
+
+func (s *Server) paramNames() []string {
+	names := make([]string, 0, len(s.params))
+	for n := range s.params {
+		names = append(names, n)
+	}
+	sortStrings(names)
+	return names
+}
+
+func configSetCommand(c *Client) {
+	s := c.srv
+	if len(c.argv)%2 != 0 {
+		c.WrongArgs()
+		return
+	}
+	n := (len(c.argv) - 2) / 2
+	params := make([]*configParam, n)
+	var invalidName, errArg, errStr string
+	for i := 0; i < n; i++ {
+		name := c.argv[2+2*i]
+		p := s.params[strings.ToLower(string(name))]
+		if p == nil {
+			if invalidName == "" && errArg == "" {
+				invalidName = cstr(name, len(name))
+			}
+			continue
+		}
+		if invalidName != "" || errArg != "" {
+			continue
+		}
+		if p.flags&cfgImmutable != 0 {
+			errStr, errArg = "can't set immutable config", cstr(name, len(name))
+			continue
+		}
+		for j := 0; j < i; j++ {
+			if params[j] == p {
+				errStr, errArg = "duplicate parameter", cstr(name, len(name))
+			}
+		}
+		params[i] = p
+	}
+	switch {
+	case invalidName != "":
+		c.Error("ERR Unknown option or number of arguments for CONFIG SET - '" + invalidName + "'")
+		return
+	case errArg != "":
+		c.Error("ERR CONFIG SET failed (possibly related to argument '" + errArg + "') - " + errStr)
+		return
+	}
+	// Set every value on a copy, so a failure leaves the config untouched:
+	// CONFIG SET of several parameters is all or nothing.
+	next := *s.cfg
+	next.Bind = append([]string(nil), s.cfg.Bind...)
+	for i, p := range params {
+		val := string(c.argv[3+2*i])
+		args := []string{val}
+		if p.flags&cfgMultiArg != 0 {
+			args = strings.Fields(val)
+			if len(args) == 0 {
+				args = []string{""}
+			}
+		}
+		if err := p.set(&next, args); err != nil {
+			c.Error("ERR CONFIG SET failed (possibly related to argument '" + p.name + "') - " + err.Error())
+			return
+		}
+	}
+	prev := *s.cfg
+	*s.cfg = next
+	if err := s.applyConfig(&prev); err != nil {
+		*s.cfg = prev
+		c.Error("ERR CONFIG SET failed (possibly related to argument '" + err.param + "') - " + err.msg)
+		return
+	}
+	c.OK()
+}
+
+type applyError struct{ param, msg string }
+
+// applyConfig makes the running server follow configuration changes:
+// listeners for port/bind, mirrored limits. Called with the engine lock.
+func (s *Server) applyConfig(prev *Config) *applyError {
+	s.qbufLimit.Store(s.cfg.ClientQueryBufLimit)
+	if s.cfg.Port != prev.Port || strings.Join(s.cfg.Bind, " ") != strings.Join(prev.Bind, " ") {
+		if err := s.rebind(); err != nil {
+			if s.cfg.Port != prev.Port {
+				return &applyError{"port", "Unable to listen on this port"}
+			}
+			return &applyError{"bind", "Failed to bind to specified addresses."}
+		}
+	}
+	return nil
+}
+
+func configResetstatCommand(c *Client) {
+	s := c.srv
+	s.ks.ResetStats()
+	s.stats.connections, s.stats.rejectedConns, s.stats.commands = 0, 0, 0
+	s.stats.errorReplies = 0
+	s.stats.errorCodes = map[string]int64{}
+	s.stats.netInput.Store(0)
+	s.stats.netOutput.Store(0)
+	s.stats.expireCycleCPUMs = 0
+	for _, cmd := range s.table.Commands() {
+		cmd.stats = commandStats{}
+		for _, sub := range cmd.Sub {
+			sub.stats = commandStats{}
+		}
+	}
+	c.OK()
+}
+
+func configHelpCommand(c *Client) {
+	c.replyHelp([]string{
+		"GET <pattern>",
+		"    Return parameters matching the glob-like <pattern> and their values.",
+		"SET <directive> <value>",
+		"    Set the configuration <directive> to <value>.",
+		"RESETSTAT",
+		"    Reset statistics reported by the INFO command.",
+		"REWRITE",
+		"    Rewrite the configuration file.",
+	})
+}
+
+// itoa is strconv.Itoa, named for brevity in reply code.
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -1,0 +1,16 @@
+package resp
+
+import "sort"
+
+// builtinCommands returns the declarations of every Redis command group
+// Celerity implements, one group per cmd_*.go file.
+func builtinCommands() [][]*Command {
+	return [][]*Command{
+		stringCommands(),
+		genericCommands(),
+		connectionCommands(),
+		serverCommands(),
+	}
+}
+
+func sortStrings(s []string) { sort.Strings(s) }

@@ -1,0 +1,270 @@
+package resp
+
+import (
+	"fmt"
+	"math"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/celerity/celerity/resp/conffile"
+)
+
+// Config holds the values of every directive Celerity implements. It is
+// filled from redis.conf and the command line before the server starts, and
+// changed afterwards only by CONFIG SET, inside a unit.
+type Config struct {
+	Port                 int
+	Bind                 []string
+	Databases            int
+	Dir                  string
+	LogLevel             string
+	LogFile              string
+	Timeout              int
+	TCPKeepAlive         int
+	requirePass          string
+	MaxClients           int
+	ProtoMaxBulkLen      int64
+	ClientQueryBufLimit  int64
+	HZ                   int
+	Daemonize            bool
+	Renames              [][2]string // rename-command directives, applied to the table
+	ConfigFile           string      // absolute path of the file loaded, if any
+	protectedDirectories map[string]bool
+}
+
+// NewConfig returns Redis 7.0.15's compiled-in defaults for the directives
+// Celerity implements.
+func NewConfig() *Config {
+	wd, _ := os.Getwd()
+	return &Config{
+		Port:                6379,
+		Bind:                []string{"*", "-::*"},
+		Databases:           16,
+		Dir:                 wd,
+		LogLevel:            "notice",
+		Timeout:             0,
+		TCPKeepAlive:        300,
+		MaxClients:          10000,
+		ProtoMaxBulkLen:     512 << 20,
+		ClientQueryBufLimit: 1 << 30,
+		HZ:                  10,
+	}
+}
+
+// RequirePass returns the default user's password ("" = none).
+func (cfg *Config) RequirePass() string { return cfg.requirePass }
+
+// configFlag marks how a directive may change.
+type configFlag uint8
+
+const (
+	cfgImmutable configFlag = 1 << iota // only at start-up
+	cfgSensitive                        // value hidden from logs and MONITOR
+	cfgMultiArg                         // takes several arguments (bind, save)
+)
+
+// configParam describes one directive: how to read and write it.
+type configParam struct {
+	name  string
+	flags configFlag
+	get   func(cfg *Config) string
+	// set validates and stores args; the error text is Redis's reason.
+	set func(cfg *Config, args []string) error
+	// apply makes a running server follow a change made by CONFIG SET.
+	apply func(s *Server) error
+}
+
+type configErr string
+
+func (e configErr) Error() string { return string(e) }
+
+func intParam(name string, flags configFlag, lo, hi int64, field func(*Config) *int) *configParam {
+	return &configParam{
+		name: name, flags: flags,
+		get: func(cfg *Config) string { return strconv.Itoa(*field(cfg)) },
+		set: func(cfg *Config, args []string) error {
+			v, ok := parseConfigInt(args[0])
+			if !ok {
+				return configErr("argument couldn't be parsed into an integer")
+			}
+			if v < lo || v > hi {
+				return configErr(fmt.Sprintf("argument must be between %d and %d inclusive", lo, hi))
+			}
+			*field(cfg) = int(v)
+			return nil
+		},
+	}
+}
+
+func memoryParam(name string, flags configFlag, lo, hi int64, field func(*Config) *int64) *configParam {
+	return &configParam{
+		name: name, flags: flags,
+		get: func(cfg *Config) string { return strconv.FormatInt(*field(cfg), 10) },
+		set: func(cfg *Config, args []string) error {
+			v, err := conffile.ParseMemory(args[0])
+			if err != nil {
+				return configErr("argument must be a memory value")
+			}
+			if v < lo || v > hi {
+				return configErr(fmt.Sprintf("argument must be between %d and %d inclusive", lo, hi))
+			}
+			*field(cfg) = v
+			return nil
+		},
+	}
+}
+
+func parseConfigInt(s string) (int64, bool) {
+	return parseStrictInt([]byte(s))
+}
+
+// configParams is the directive table of this server, by name.
+func configParams() map[string]*configParam {
+	ps := []*configParam{
+		intParam("port", 0, 0, 65535, func(c *Config) *int { return &c.Port }),
+		intParam("databases", cfgImmutable, 1, math.MaxInt32, func(c *Config) *int { return &c.Databases }),
+		intParam("timeout", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.Timeout }),
+		intParam("tcp-keepalive", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.TCPKeepAlive }),
+		intParam("maxclients", 0, 1, math.MaxUint32, func(c *Config) *int { return &c.MaxClients }),
+		intParam("hz", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.HZ }),
+		memoryParam("proto-max-bulk-len", 0, 1<<20, math.MaxInt64, func(c *Config) *int64 { return &c.ProtoMaxBulkLen }),
+		memoryParam("client-query-buffer-limit", 0, 1<<20, math.MaxInt64, func(c *Config) *int64 { return &c.ClientQueryBufLimit }),
+		{
+			name: "bind", flags: cfgMultiArg,
+			get: func(cfg *Config) string { return strings.Join(cfg.Bind, " ") },
+			set: func(cfg *Config, args []string) error {
+				if len(args) > 16 {
+					return configErr("Too many bind addresses specified.")
+				}
+				// A lone empty argument means "no TCP listener" (Redis 7).
+				if len(args) == 1 && args[0] == "" {
+					args = nil
+				}
+				cfg.Bind = append([]string(nil), args...)
+				return nil
+			},
+		},
+		{
+			name: "dir",
+			get:  func(cfg *Config) string { return cfg.Dir },
+			set: func(cfg *Config, args []string) error {
+				if err := os.Chdir(args[0]); err != nil {
+					return configErr(syscallErrText(err))
+				}
+				wd, err := os.Getwd()
+				if err != nil {
+					return configErr(syscallErrText(err))
+				}
+				cfg.Dir = wd
+				return nil
+			},
+		},
+		{
+			name: "loglevel",
+			get:  func(cfg *Config) string { return cfg.LogLevel },
+			set: func(cfg *Config, args []string) error {
+				v := strings.ToLower(args[0])
+				switch v {
+				case "debug", "verbose", "notice", "warning":
+					cfg.LogLevel = v
+					return nil
+				}
+				return configErr("argument(s) must be one of the following: debug, verbose, notice, warning")
+			},
+		},
+		{
+			name: "logfile", flags: cfgImmutable,
+			get: func(cfg *Config) string { return cfg.LogFile },
+			set: func(cfg *Config, args []string) error {
+				if args[0] != "" {
+					f, err := os.OpenFile(args[0], os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+					if err != nil {
+						return configErr("Can't open the log file: " + syscallErrText(err))
+					}
+					f.Close()
+				}
+				cfg.LogFile = args[0]
+				return nil
+			},
+		},
+		{
+			name: "requirepass", flags: cfgSensitive,
+			get: func(cfg *Config) string { return cfg.requirePass },
+			set: func(cfg *Config, args []string) error {
+				cfg.requirePass = args[0]
+				return nil
+			},
+		},
+		{
+			name: "daemonize", flags: cfgImmutable,
+			get: func(cfg *Config) string { return yesNo(cfg.Daemonize) },
+			set: func(cfg *Config, args []string) error {
+				v, err := conffile.ParseBool(args[0])
+				if err != nil {
+					return configErr("argument must be 'yes' or 'no'")
+				}
+				if v {
+					return configErr("daemonize yes is not supported: run celerity-server under a supervisor (systemd, Docker) instead")
+				}
+				cfg.Daemonize = v
+				return nil
+			},
+		},
+	}
+	m := make(map[string]*configParam, len(ps))
+	for _, p := range ps {
+		m[p.name] = p
+	}
+	return m
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+// syscallErrText renders an OS error as C's strerror would.
+func syscallErrText(err error) string {
+	if pe, ok := err.(*os.PathError); ok {
+		err = pe.Err
+	}
+	s := err.Error()
+	if s != "" {
+		s = strings.ToUpper(s[:1]) + s[1:]
+	}
+	return s
+}
+
+// Apply applies one directive, in file order (the last occurrence wins).
+// The error's text is the reason redis-server prints for a bad line; the
+// caller (conffile.Walk) adds the line and its number.
+func (cfg *Config) Apply(d conffile.Directive) error {
+	return cfg.loadOne(configParams(), d)
+}
+
+func (cfg *Config) loadOne(params map[string]*configParam, d conffile.Directive) error {
+	if d.Name == "rename-command" {
+		if len(d.Args) != 2 {
+			return configErr(conffile.ReasonBadDirective)
+		}
+		cfg.Renames = append(cfg.Renames, [2]string{d.Args[0], d.Args[1]})
+		return nil
+	}
+	p := params[d.Name]
+	if p == nil {
+		return configErr(conffile.ReasonBadDirective)
+	}
+	args := d.Args
+	if p.flags&cfgMultiArg != 0 {
+		args = conffile.ExpandMultiArg(args)
+		if len(args) == 0 {
+			return configErr(conffile.ReasonBadDirective)
+		}
+	} else if len(args) != 1 {
+		return configErr(conffile.ReasonBadDirective)
+	}
+	return p.set(cfg, args)
+}

@@ -1,0 +1,102 @@
+package resp
+
+import (
+	"time"
+)
+
+// cronLoop is Celerity's serverCron: hz times a second it runs background
+// work as units under the engine lock, each with a time budget.
+func (s *Server) cronLoop() {
+	s.mu.Lock()
+	hz := s.cfg.HZ
+	s.mu.Unlock()
+	t := time.NewTicker(time.Second / time.Duration(clampHZ(hz)))
+	defer t.Stop()
+	for {
+		select {
+		case <-s.done:
+			return
+		case now := <-t.C:
+			s.mu.Lock()
+			s.cron(now)
+			if h := clampHZ(s.cfg.HZ); h != hz {
+				hz = h
+				t.Reset(time.Second / time.Duration(hz))
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// clampHZ bounds hz to Redis's 1..500.
+func clampHZ(hz int) int {
+	if hz < 1 {
+		return 1
+	}
+	if hz > 500 {
+		return 500
+	}
+	return hz
+}
+
+// cron runs one tick. Called with the engine lock held.
+func (s *Server) cron(now time.Time) {
+	// Active expiry: like Redis's slow cycle, at most 25% of a tick.
+	budget := time.Second / time.Duration(clampHZ(s.cfg.HZ)) / 4
+	start := time.Now()
+	s.ks.ActiveExpireCycle(budget)
+	s.stats.expireCycleCPUMs += time.Since(start).Milliseconds()
+
+	s.sampleInstantaneous(now)
+	s.closeTimedOutClients(now)
+}
+
+// sampleInstantaneous feeds the instantaneous_* INFO metrics, averaged over
+// the last 16 samples as Redis does.
+func (s *Server) sampleInstantaneous(now time.Time) {
+	st := &s.stats
+	if st.lastSampleTime.IsZero() {
+		st.lastSampleTime = now
+		st.lastSampleOps = st.commands
+		st.lastSampleIn = st.netInput.Load()
+		st.lastSampleOut = st.netOutput.Load()
+		return
+	}
+	dt := now.Sub(st.lastSampleTime).Milliseconds()
+	if dt < 100 {
+		return
+	}
+	in, out := st.netInput.Load(), st.netOutput.Load()
+	i := st.sampleIdx % len(st.opsSamples)
+	st.opsSamples[i] = (st.commands - st.lastSampleOps) * 1000 / dt
+	st.inSamples[i] = (in - st.lastSampleIn) * 1000 / dt
+	st.outSamples[i] = (out - st.lastSampleOut) * 1000 / dt
+	st.sampleIdx++
+	st.lastSampleTime, st.lastSampleOps, st.lastSampleIn, st.lastSampleOut = now, st.commands, in, out
+}
+
+func sampleMean(xs *[16]int64) int64 {
+	var sum int64
+	for _, x := range xs {
+		sum += x
+	}
+	return sum / int64(len(xs))
+}
+
+// closeTimedOutClients closes clients idle for more than "timeout" seconds.
+// Pub/sub and blocked clients are exempt, as in Redis.
+func (s *Server) closeTimedOutClients(now time.Time) {
+	if s.cfg.Timeout <= 0 {
+		return
+	}
+	limit := now.UnixMilli() - int64(s.cfg.Timeout)*1000
+	for _, c := range s.clients {
+		if c.flags&(flagPubsub|flagBlocked) != 0 {
+			continue
+		}
+		if c.lastMs < limit {
+			s.log.Debug().Int64("id", c.id).Msg("Closing idle client")
+			c.conn.Close()
+		}
+	}
+}

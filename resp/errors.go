@@ -1,0 +1,103 @@
+package resp
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/celerity/celerity/keyspace"
+)
+
+// Redis 7.0.15's error texts, spelled once. Handlers reply with these or
+// with a keyspace sentinel mapped by replyErr; no other file spells an
+// error that two commands share.
+const (
+	errSyntax        = "ERR syntax error"
+	errNotInteger    = "ERR value is not an integer or out of range"
+	errNotFloat      = "ERR value is not a valid float"
+	errWrongType     = "WRONGTYPE Operation against a key holding the wrong kind of value"
+	errOverflow      = "ERR increment or decrement would overflow"
+	errNaNOrInf      = "ERR increment would produce NaN or Infinity"
+	errNoSuchKey     = "ERR no such key"
+	errDBIndex       = "ERR DB index is out of range"
+	errSameObject    = "ERR source and destination objects are the same"
+	errNoAuth        = "NOAUTH Authentication required."
+	errWrongPass     = "WRONGPASS invalid username-password pair or user is disabled."
+	errTooLarge      = "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
+	errOffsetRange   = "ERR offset is out of range"
+	errPositive      = "ERR value is out of range, must be positive"
+	errNoPassDefault = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
+	errNotInMulti    = "Command not allowed inside a transaction"
+)
+
+// replyErr maps a keyspace sentinel to Redis's reply.
+func (c *Client) replyErr(err error) {
+	switch {
+	case errors.Is(err, keyspace.ErrWrongType):
+		c.Error(errWrongType)
+	case errors.Is(err, keyspace.ErrNotInteger):
+		c.Error(errNotInteger)
+	case errors.Is(err, keyspace.ErrNotFloat):
+		c.Error(errNotFloat)
+	case errors.Is(err, keyspace.ErrOverflow):
+		c.Error(errOverflow)
+	case errors.Is(err, keyspace.ErrNaNOrInf):
+		c.Error(errNaNOrInf)
+	case errors.Is(err, keyspace.ErrNoSuchKey):
+		c.Error(errNoSuchKey)
+	case errors.Is(err, keyspace.ErrTooLarge):
+		c.Error(errTooLarge)
+	default:
+		c.Error("ERR " + err.Error())
+	}
+}
+
+// errWrongArgs is the arity error for a command, by its full name.
+func errWrongArgs(fullName string) string {
+	return "ERR wrong number of arguments for '" + fullName + "' command"
+}
+
+// errUnknownSubcommand is the reply to an unknown subcommand of a container.
+func errUnknownSubcommand(sub []byte, container string) string {
+	return fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cstr(sub, 128), upper(container))
+}
+
+// cstr renders an argument the way C's "%.<max>s" would: cut at the first
+// NUL byte and at max bytes.
+func cstr(b []byte, max int) string {
+	for i, c := range b {
+		if c == 0 {
+			b = b[:i]
+			break
+		}
+	}
+	if len(b) > max {
+		b = b[:max]
+	}
+	return string(b)
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'a' <= c && c <= 'z' {
+			b[i] = c - ('a' - 'A')
+		}
+	}
+	return string(b)
+}
+
+// errUnknownCommand is Redis 7.0's reply to an unknown command name: up to
+// 128 bytes of arguments, each quoted and followed by a space.
+func errUnknownCommand(argv [][]byte) string {
+	args := make([]byte, 0, 64)
+	for _, a := range argv[1:] {
+		if len(args) >= 128 {
+			break
+		}
+		p := 128 - len(args)
+		args = append(args, '\'')
+		args = append(args, cstr(a, p)...)
+		args = append(args, '\'', ' ')
+	}
+	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", cstr(argv[0], 128), args)
+}

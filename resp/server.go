@@ -1,0 +1,295 @@
+package resp
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/rs/zerolog"
+
+	"github.com/celerity/celerity/keyspace"
+)
+
+// Version is the Redis version Celerity reports (INFO, HELLO): clients gate
+// features on it.
+const Version = "7.0.15"
+
+// CelerityVersion is Celerity's own version.
+const CelerityVersion = "0.1.0"
+
+// Options configure a Server beyond its redis.conf directives.
+type Options struct {
+	// Logger receives the server log; zero value discards.
+	Logger zerolog.Logger
+	// Clock drives expiry; nil means the system clock.
+	Clock keyspace.Clock
+	// Extensions are extra command groups (KOMBU.*, REDBEAT.*, ...).
+	Extensions [][]*Command
+	// Executable is reported by INFO server.
+	Executable string
+}
+
+// Server is the engine: the keyspace, the command table, the clients and
+// the single engine lock that makes every command a unit.
+type Server struct {
+	mu sync.Mutex // the engine lock; see doc.go for what it guards
+
+	cfg    *Config
+	params map[string]*configParam
+	log    zerolog.Logger
+	ks     *keyspace.Keyspace
+	table  *Table
+
+	clients   map[int64]*Client
+	nextID    atomic.Int64
+	listeners []net.Listener
+	conns     sync.WaitGroup
+	closing   atomic.Bool
+	done      chan struct{}
+
+	startTime  time.Time
+	runID      string
+	executable string
+
+	dirty     int64 // changes since start (rdb_changes_since_last_save)
+	stats     serverStats
+	qbufLimit atomic.Int64 // client-query-buffer-limit, for reads outside the lock
+}
+
+// serverStats are INFO counters. Fields updated outside the engine lock
+// are atomic.
+type serverStats struct {
+	connections      int64 // total_connections_received
+	rejectedConns    int64
+	commands         int64 // total_commands_processed
+	errorReplies     int64
+	errorCodes       map[string]int64
+	netInput         atomic.Int64
+	netOutput        atomic.Int64
+	opsSamples       [16]int64 // instantaneous_ops_per_sec ring
+	inSamples        [16]int64
+	outSamples       [16]int64
+	sampleIdx        int
+	lastSampleTime   time.Time
+	lastSampleOps    int64
+	lastSampleIn     int64
+	lastSampleOut    int64
+	maxInputBuffer   int64
+	maxOutputBuffer  int64
+	expireCycleCPUMs int64
+	peakMemory       int64
+	reads            atomic.Int64
+	writes           atomic.Int64
+}
+
+// NewServer builds a server from a loaded configuration.
+func NewServer(cfg *Config, opts Options) (*Server, error) {
+	clock := opts.Clock
+	if clock == nil {
+		clock = keyspace.SystemClock{}
+	}
+	groups := append(builtinCommands(), opts.Extensions...)
+	table, err := NewTable(groups...)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range cfg.Renames {
+		if err := table.Rename(r[0], r[1]); err != nil {
+			return nil, err
+		}
+	}
+	var id [20]byte
+	_, _ = rand.Read(id[:])
+	s := &Server{
+		cfg:        cfg,
+		params:     configParams(),
+		log:        opts.Logger,
+		table:      table,
+		clients:    make(map[int64]*Client),
+		done:       make(chan struct{}),
+		startTime:  time.Now(),
+		runID:      hex.EncodeToString(id[:]),
+		executable: opts.Executable,
+	}
+	s.stats.errorCodes = make(map[string]int64)
+	s.qbufLimit.Store(cfg.ClientQueryBufLimit)
+	s.ks = keyspace.New(cfg.Databases, clock, s)
+	return s, nil
+}
+
+// Config returns the server's configuration. Read it under the engine lock
+// once the server runs.
+func (s *Server) Config() *Config { return s.cfg }
+
+// Listen opens the TCP listeners for the configured bind addresses and port.
+// An address prefixed with '-' is optional: failing to bind it is not fatal.
+func (s *Server) Listen() error {
+	if s.cfg.Port == 0 {
+		return nil
+	}
+	for _, b := range s.cfg.Bind {
+		optional := strings.HasPrefix(b, "-")
+		addr := strings.TrimPrefix(b, "-")
+		network := "tcp"
+		switch {
+		case addr == "*":
+			addr, network = "0.0.0.0", "tcp4"
+		case addr == "::*":
+			addr, network = "::", "tcp6"
+		}
+		ln, err := net.Listen(network, net.JoinHostPort(addr, strconv.Itoa(s.cfg.Port)))
+		if err != nil {
+			if optional {
+				s.log.Warn().Err(err).Str("addr", addr).Msg("optional bind address unavailable")
+				continue
+			}
+			s.closeListeners()
+			return fmt.Errorf("Could not create server TCP listening socket %s:%d: %w", addr, s.cfg.Port, err)
+		}
+		s.listeners = append(s.listeners, ln)
+	}
+	if len(s.listeners) == 0 && len(s.cfg.Bind) > 0 {
+		return errors.New("Failed listening on port " + strconv.Itoa(s.cfg.Port) + " (tcp), aborting.")
+	}
+	return nil
+}
+
+// rebind opens listeners for the current port and bind addresses, then
+// closes the old ones (CONFIG SET port/bind). On failure nothing changes.
+// Called with the engine lock held.
+func (s *Server) rebind() error {
+	old := s.listeners
+	s.listeners = nil
+	if err := s.Listen(); err != nil {
+		s.listeners = old
+		return err
+	}
+	for _, ln := range old {
+		ln.Close()
+	}
+	for _, ln := range s.listeners {
+		go s.acceptLoop(ln)
+	}
+	return nil
+}
+
+// Addr returns the address of the first listener, for tests.
+func (s *Server) Addr() net.Addr {
+	if len(s.listeners) == 0 {
+		return nil
+	}
+	return s.listeners[0].Addr()
+}
+
+// ServeListener accepts connections on an already open listener (tests).
+func (s *Server) ServeListener(ln net.Listener) {
+	s.mu.Lock()
+	s.listeners = append(s.listeners, ln)
+	s.mu.Unlock()
+	s.acceptLoop(ln)
+}
+
+// Serve accepts connections on every listener and runs the cron until
+// Shutdown. It returns when all listeners are closed.
+func (s *Server) Serve() {
+	go s.cronLoop()
+	var wg sync.WaitGroup
+	for _, ln := range s.listeners {
+		wg.Add(1)
+		go func(ln net.Listener) {
+			defer wg.Done()
+			s.acceptLoop(ln)
+		}(ln)
+	}
+	wg.Wait()
+}
+
+// StartCron runs the background cron (for servers driven by ServeListener).
+func (s *Server) StartCron() { go s.cronLoop() }
+
+func (s *Server) acceptLoop(ln net.Listener) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.log.Warn().Err(err).Msg("Accepting client connection")
+			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: do not spin
+			continue
+		}
+		s.conns.Add(1)
+		go s.serveConn(nc)
+	}
+}
+
+func (s *Server) closeListeners() {
+	for _, ln := range s.listeners {
+		ln.Close()
+	}
+}
+
+// Shutdown stops accepting, lets in-flight units finish, closes every
+// client and waits for their goroutines.
+func (s *Server) Shutdown() {
+	if !s.closing.CompareAndSwap(false, true) {
+		return
+	}
+	close(s.done)
+	s.mu.Lock()
+	s.closeListeners()
+	for _, c := range s.clients {
+		c.conn.Close()
+	}
+	s.mu.Unlock()
+	s.conns.Wait()
+}
+
+// Done is closed when shutdown begins.
+func (s *Server) Done() <-chan struct{} { return s.done }
+
+// KeyExpired implements keyspace.Hooks: an expired key was deleted.
+func (s *Server) KeyExpired(db *keyspace.DB, key string) {
+	// Propagation (DEL to the AOF), keyspace notifications and WATCH
+	// invalidation hang off this hook as those features land.
+}
+
+func (s *Server) countError(msg string) {
+	s.stats.errorReplies++
+	s.stats.errorCodes[errorCode(msg)]++
+}
+
+// sortedClients returns the clients by id. Called with the engine lock held.
+func (s *Server) sortedClients() []*Client {
+	cs := make([]*Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		cs = append(cs, c)
+	}
+	sort.Slice(cs, func(i, j int) bool { return cs[i].id < cs[j].id })
+	return cs
+}
+
+// Lock takes the engine lock, for extension packages running background
+// work as units.
+func (s *Server) Lock() { s.mu.Lock() }
+
+// Unlock releases the engine lock.
+func (s *Server) Unlock() { s.mu.Unlock() }
+
+// Keyspace returns the keyspace; use it only under the engine lock.
+func (s *Server) Keyspace() *keyspace.Keyspace { return s.ks }
+
+// Logger returns the server's logger.
+func (s *Server) Logger() zerolog.Logger { return s.log }
