@@ -197,6 +197,35 @@ func configParams() map[string]*configParam {
 			},
 		},
 		{
+			// Save points arrive with RDB persistence; until then the only
+			// accepted value is the empty one (no snapshots), so a config
+			// that asks for snapshots fails loudly instead of silently.
+			name: "save", flags: cfgMultiArg,
+			get: func(cfg *Config) string { return "" },
+			set: func(cfg *Config, args []string) error {
+				if len(args) == 1 && args[0] == "" {
+					return nil
+				}
+				return configErr("save points are not supported yet: Celerity has no RDB snapshots (use save \"\")")
+			},
+		},
+		{
+			// The append-only file arrives with the durability work; until
+			// then only "no" is accepted.
+			name: "appendonly",
+			get:  func(cfg *Config) string { return "no" },
+			set: func(cfg *Config, args []string) error {
+				v, err := conffile.ParseBool(args[0])
+				if err != nil {
+					return configErr(conffile.ReasonNotYesNo)
+				}
+				if v {
+					return configErr("appendonly yes is not supported yet")
+				}
+				return nil
+			},
+		},
+		{
 			name: "daemonize", flags: cfgImmutable,
 			get: func(cfg *Config) string { return yesNo(cfg.Daemonize) },
 			set: func(cfg *Config, args []string) error {
