@@ -88,7 +88,14 @@ func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 	if e := db.dict[string(key)]; e != nil {
 		db.mem -= e.mem
 		e.typ, e.agg, e.enc = TypeString, nil, enc
-		e.str = append(e.str[:0:0], v...)
+		// Reuse the old buffer when it fits without wasting much: an
+		// overwrite (SET of a counter, a lock token, a result) then
+		// allocates nothing.
+		if cap(e.str) >= len(v) && cap(e.str) <= 2*len(v)+16 {
+			e.str = append(e.str[:0], v...)
+		} else {
+			e.str = append([]byte(nil), v...)
+		}
 		if !keepTTL {
 			db.setExpire(e, 0)
 		}
@@ -150,6 +157,9 @@ func (db *DB) insert(e *Entry) {
 	db.dict[e.key] = e
 	e.mem = e.footprint()
 	db.mem += e.mem
+	if (e.typ == TypeList || e.typ == TypeZSet) && db.ks.hooks != nil {
+		db.ks.hooks.KeyCreated(db, e.key, e.typ)
+	}
 }
 
 // Delete removes key if it exists (expired keys count as absent) and

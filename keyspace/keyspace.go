@@ -6,6 +6,33 @@ type Hooks interface {
 	// the active cycle, so the engine can propagate a DEL and signal the
 	// key as modified (WATCH).
 	KeyExpired(db *DB, key string)
+	// KeyCreated is called after a list or sorted-set key was created (a
+	// push onto a missing key, RENAME, MOVE, COPY...), so the engine can
+	// serve clients blocked on it, as Redis's dbAdd signals ready keys.
+	KeyCreated(db *DB, key string, t Type)
+}
+
+// Limits are the encoding thresholds of Redis 7.0's compact encodings
+// (hash-max-listpack-entries, ...). Values keep their real representation;
+// the limits decide which encoding OBJECT ENCODING reports, so it matches
+// what Redis would report for the same history of writes.
+type Limits struct {
+	HashMaxListpackEntries int
+	HashMaxListpackValue   int
+	SetMaxIntsetEntries    int
+	ZSetMaxListpackEntries int
+	ZSetMaxListpackValue   int
+	ListMaxListpackSize    int
+}
+
+// DefaultLimits are Redis 7.0's defaults.
+func DefaultLimits() Limits {
+	return Limits{
+		HashMaxListpackEntries: 512, HashMaxListpackValue: 64,
+		SetMaxIntsetEntries:    512,
+		ZSetMaxListpackEntries: 128, ZSetMaxListpackValue: 64,
+		ListMaxListpackSize: -2,
+	}
 }
 
 // Keyspace is the set of databases plus the statistics Redis keeps about
@@ -16,6 +43,7 @@ type Keyspace struct {
 	hooks Hooks
 
 	fixedNow int64 // when non-zero, the time every lookup in this unit uses
+	limits   Limits
 
 	hits, misses, expired int64
 	expireStale           float64 // percentage of stale keys seen by the last sample
@@ -24,7 +52,7 @@ type Keyspace struct {
 
 // New returns a keyspace of n empty databases.
 func New(n int, clock Clock, hooks Hooks) *Keyspace {
-	ks := &Keyspace{clock: clock, hooks: hooks}
+	ks := &Keyspace{clock: clock, hooks: hooks, limits: DefaultLimits()}
 	ks.dbs = make([]*DB, n)
 	for i := range ks.dbs {
 		ks.dbs[i] = &DB{ks: ks, id: i, dict: make(map[string]*Entry)}
@@ -34,6 +62,13 @@ func New(n int, clock Clock, hooks Hooks) *Keyspace {
 
 // SetHooks installs the engine's hooks.
 func (ks *Keyspace) SetHooks(h Hooks) { ks.hooks = h }
+
+// Limits returns the encoding thresholds in force.
+func (ks *Keyspace) Limits() Limits { return ks.limits }
+
+// SetLimits changes the encoding thresholds (CONFIG SET). Existing values
+// keep their encoding, as in Redis.
+func (ks *Keyspace) SetLimits(l Limits) { ks.limits = l }
 
 // NumDBs returns the number of databases.
 func (ks *Keyspace) NumDBs() int { return len(ks.dbs) }
@@ -48,6 +83,10 @@ func (ks *Keyspace) BeginUnit() int64 {
 	ks.fixedNow = ks.clock.NowMs()
 	return ks.fixedNow
 }
+
+// SetUnitTime fixes the time seen by lookups to ms (Unix milliseconds),
+// for an engine that already read the clock.
+func (ks *Keyspace) SetUnitTime(ms int64) { ks.fixedNow = ms }
 
 // EndUnit releases the time fixed by BeginUnit.
 func (ks *Keyspace) EndUnit() { ks.fixedNow = 0 }

@@ -20,6 +20,7 @@ const (
 	flagNoEvict                                // CLIENT NO-EVICT on
 	flagNoTouch                                // CLIENT NO-TOUCH on
 	flagScript                                 // the fake client scripts run as
+	flagInExec                                 // running the commands of an EXEC
 )
 
 // Client is one connection's state. Everything except the I/O buffers is
@@ -53,6 +54,8 @@ type Client struct {
 	inputBytes int64
 
 	in parser
+
+	bstate *blockState // what the client waits for while flagBlocked
 }
 
 // ID returns the client's unique, monotonically assigned id.

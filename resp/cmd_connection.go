@@ -22,6 +22,7 @@ func connectionCommands() []*Command {
 			{Name: "info", Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientInfoCommand},
 			{Name: "list", Arity: -2, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientListCommand},
 			{Name: "kill", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientKillCommand},
+			{Name: "unblock", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientUnblockCommand},
 			{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: CatConnection, Run: clientHelpCommand},
 		}},
 	}

@@ -401,6 +401,7 @@ type applyError struct{ param, msg string }
 // listeners for port/bind, mirrored limits. Called with the engine lock.
 func (s *Server) applyConfig(prev *Config) *applyError {
 	s.qbufLimit.Store(s.cfg.ClientQueryBufLimit)
+	s.ks.SetLimits(s.cfg.Limits)
 	if s.cfg.Port != prev.Port || strings.Join(s.cfg.Bind, " ") != strings.Join(prev.Bind, " ") {
 		if err := s.rebind(); err != nil {
 			if s.cfg.Port != prev.Port {

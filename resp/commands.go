@@ -10,6 +10,10 @@ func builtinCommands() [][]*Command {
 		genericCommands(),
 		connectionCommands(),
 		serverCommands(),
+		listCommands(),
+		hashCommands(),
+		setCommands(),
+		zsetCommands(),
 	}
 }
 

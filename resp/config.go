@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/resp/conffile"
 )
 
@@ -28,8 +29,9 @@ type Config struct {
 	ClientQueryBufLimit  int64
 	HZ                   int
 	Daemonize            bool
-	Renames              [][2]string // rename-command directives, applied to the table
-	ConfigFile           string      // absolute path of the file loaded, if any
+	Limits               keyspace.Limits // encoding thresholds (hash-max-listpack-entries...)
+	Renames              [][2]string     // rename-command directives, applied to the table
+	ConfigFile           string          // absolute path of the file loaded, if any
 	protectedDirectories map[string]bool
 }
 
@@ -49,6 +51,7 @@ func NewConfig() *Config {
 		ProtoMaxBulkLen:     512 << 20,
 		ClientQueryBufLimit: 1 << 30,
 		HZ:                  10,
+		Limits:              keyspace.DefaultLimits(),
 	}
 }
 
@@ -67,6 +70,7 @@ const (
 // configParam describes one directive: how to read and write it.
 type configParam struct {
 	name  string
+	alias string // older name also accepted and listed (e.g. *-ziplist-*)
 	flags configFlag
 	get   func(cfg *Config) string
 	// set validates and stores args; the error text is Redis's reason.
@@ -97,10 +101,10 @@ func intParam(name string, flags configFlag, lo, hi int64, field func(*Config) *
 	}
 }
 
-func memoryParam(name string, flags configFlag, lo, hi int64, field func(*Config) *int64) *configParam {
+func memoryParam[T int | int64](name string, flags configFlag, lo, hi int64, field func(*Config) *T) *configParam {
 	return &configParam{
 		name: name, flags: flags,
-		get: func(cfg *Config) string { return strconv.FormatInt(*field(cfg), 10) },
+		get: func(cfg *Config) string { return strconv.FormatInt(int64(*field(cfg)), 10) },
 		set: func(cfg *Config, args []string) error {
 			v, err := conffile.ParseMemory(args[0])
 			if err != nil {
@@ -109,10 +113,16 @@ func memoryParam(name string, flags configFlag, lo, hi int64, field func(*Config
 			if v < lo || v > hi {
 				return configErr(fmt.Sprintf("argument must be between %d and %d inclusive", lo, hi))
 			}
-			*field(cfg) = v
+			*field(cfg) = T(v)
 			return nil
 		},
 	}
+}
+
+// withAlias registers an older name for a parameter.
+func withAlias(alias string, p *configParam) *configParam {
+	p.alias = alias
+	return p
 }
 
 func parseConfigInt(s string) (int64, bool) {
@@ -128,6 +138,12 @@ func configParams() map[string]*configParam {
 		intParam("tcp-keepalive", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.TCPKeepAlive }),
 		intParam("maxclients", 0, 1, math.MaxUint32, func(c *Config) *int { return &c.MaxClients }),
 		intParam("hz", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.HZ }),
+		withAlias("hash-max-ziplist-entries", memoryParam("hash-max-listpack-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.HashMaxListpackEntries })),
+		withAlias("hash-max-ziplist-value", memoryParam("hash-max-listpack-value", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.HashMaxListpackValue })),
+		withAlias("zset-max-ziplist-entries", memoryParam("zset-max-listpack-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.ZSetMaxListpackEntries })),
+		withAlias("zset-max-ziplist-value", memoryParam("zset-max-listpack-value", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.ZSetMaxListpackValue })),
+		memoryParam("set-max-intset-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.SetMaxIntsetEntries }),
+		withAlias("list-max-ziplist-size", intParam("list-max-listpack-size", 0, math.MinInt32, math.MaxInt32, func(c *Config) *int { return &c.Limits.ListMaxListpackSize })),
 		memoryParam("proto-max-bulk-len", 0, 1<<20, math.MaxInt64, func(c *Config) *int64 { return &c.ProtoMaxBulkLen }),
 		memoryParam("client-query-buffer-limit", 0, 1<<20, math.MaxInt64, func(c *Config) *int64 { return &c.ClientQueryBufLimit }),
 		{
@@ -244,6 +260,9 @@ func configParams() map[string]*configParam {
 	m := make(map[string]*configParam, len(ps))
 	for _, p := range ps {
 		m[p.name] = p
+		if p.alias != "" {
+			m[p.alias] = p
+		}
 	}
 	return m
 }

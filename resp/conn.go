@@ -31,11 +31,20 @@ func (s *Server) serveConn(nc net.Conn) {
 			c.in.rend += n
 			s.stats.netInput.Add(int64(n))
 			for more := true; more; {
-				s.mu.Lock()
+				s.lock()
 				more = c.processInput()
 				s.mu.Unlock()
 				if !c.flush() {
 					return
+				}
+				if c.flags&flagBlocked != 0 {
+					if !c.waitUnblocked() {
+						return
+					}
+					if !c.flush() {
+						return
+					}
+					more = true // run what was pipelined behind the blocking command
 				}
 			}
 			if c.flags&(flagCloseAfterReply|flagCloseASAP) != 0 {
@@ -53,7 +62,7 @@ func (s *Server) serveConn(nc net.Conn) {
 // be written outside the lock. Called with the engine lock held.
 func (c *Client) processInput() bool {
 	s := c.srv
-	c.lastMs = time.Now().UnixMilli()
+	c.lastMs = s.unitStart.UnixMilli()
 	maxBulk := s.cfg.ProtoMaxBulkLen
 	for c.flags&(flagCloseAfterReply|flagCloseASAP) == 0 {
 		ok, err := c.in.next(c.authRequired(), maxBulk)
@@ -72,7 +81,7 @@ func (c *Client) processInput() bool {
 		c.argv = c.in.argv
 		c.processCommand()
 		c.argv = nil
-		if len(c.buf) > maxPendingReply {
+		if c.flags&flagBlocked != 0 || len(c.buf) > maxPendingReply {
 			return true
 		}
 	}

@@ -17,7 +17,7 @@ func (s *Server) cronLoop() {
 		case <-s.done:
 			return
 		case now := <-t.C:
-			s.mu.Lock()
+			s.lock()
 			s.cron(now)
 			if h := clampHZ(s.cfg.HZ); h != hz {
 				hz = h

@@ -117,23 +117,13 @@ func utsString(f []int8) string {
 	return string(b)
 }
 
-func (s *Server) blockedClients() int64 {
-	var n int64
-	for _, c := range s.clients {
-		if c.flags&flagBlocked != 0 {
-			n++
-		}
-	}
-	return n
-}
-
 func (s *Server) infoClients(b *infoBuilder) {
 	b.int("connected_clients", int64(len(s.clients)))
 	b.field("cluster_connections", "0")
 	b.int("maxclients", int64(s.cfg.MaxClients))
 	b.int("client_recent_max_input_buffer", s.stats.maxInputBuffer)
 	b.int("client_recent_max_output_buffer", s.stats.maxOutputBuffer)
-	b.int("blocked_clients", s.blockedClients())
+	b.int("blocked_clients", s.stats.blockedClients)
 	b.field("tracking_clients", "0")
 	b.field("clients_in_timeout_table", "0")
 }

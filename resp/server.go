@@ -59,8 +59,15 @@ type Server struct {
 	runID      string
 	executable string
 
-	dirty     int64 // changes since start (rdb_changes_since_last_save)
+	dirty int64 // changes since start (rdb_changes_since_last_save)
+	// unitStart is when the next unit starts: set when the engine lock is
+	// taken for a batch and advanced by each command's end time.
+	unitStart time.Time
 	stats     serverStats
+
+	blocking  map[blockKey][]*Client // FIFO of waiters per (db, key)
+	readyKeys []blockKey             // keys made ready in this unit, in order
+	readySet  map[blockKey]bool
 	qbufLimit atomic.Int64 // client-query-buffer-limit, for reads outside the lock
 }
 
@@ -85,6 +92,7 @@ type serverStats struct {
 	maxInputBuffer   int64
 	maxOutputBuffer  int64
 	expireCycleCPUMs int64
+	blockedClients   int64
 	peakMemory       int64
 	reads            atomic.Int64
 	writes           atomic.Int64
@@ -114,6 +122,8 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 		log:        opts.Logger,
 		table:      table,
 		clients:    make(map[int64]*Client),
+		blocking:   make(map[blockKey][]*Client),
+		readySet:   make(map[blockKey]bool),
 		done:       make(chan struct{}),
 		startTime:  time.Now(),
 		runID:      hex.EncodeToString(id[:]),
@@ -122,6 +132,7 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 	s.stats.errorCodes = make(map[string]int64)
 	s.qbufLimit.Store(cfg.ClientQueryBufLimit)
 	s.ks = keyspace.New(cfg.Databases, clock, s)
+	s.ks.SetLimits(cfg.Limits)
 	return s, nil
 }
 
@@ -283,7 +294,13 @@ func (s *Server) sortedClients() []*Client {
 
 // Lock takes the engine lock, for extension packages running background
 // work as units.
-func (s *Server) Lock() { s.mu.Lock() }
+func (s *Server) Lock() { s.lock() }
+
+// lock takes the engine lock and starts the unit clock.
+func (s *Server) lock() {
+	s.mu.Lock()
+	s.unitStart = time.Now()
+}
 
 // Unlock releases the engine lock.
 func (s *Server) Unlock() { s.mu.Unlock() }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 
@@ -85,6 +86,15 @@ func run(args []string) int {
 	log.Info().Msg(fmt.Sprintf("Server initialized (GOMAXPROCS=%d)", runtime.GOMAXPROCS(0)))
 	log.Info().Msg("Ready to accept connections")
 
+	// CELERITY_CPUPROFILE=path writes a CPU profile until shutdown: a
+	// developer's tool for the hot path, off unless asked for.
+	if path := os.Getenv("CELERITY_CPUPROFILE"); path != "" {
+		if f, err := os.Create(path); err == nil {
+			if pprof.StartCPUProfile(f) == nil {
+				defer pprof.StopCPUProfile()
+			}
+		}
+	}
 	sigs := make(chan os.Signal, 1)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	go func() {

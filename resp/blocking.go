@@ -1,0 +1,311 @@
+package resp
+
+import (
+	"errors"
+	"math/big"
+	"os"
+	"time"
+
+	"github.com/celerity/celerity/keyspace"
+)
+
+// Blocking pops (BLPOP, BRPOP, BLMOVE, BZPOPMIN, ...), the broker's hot
+// path. The rules, as Redis 7.0 implements them:
+//
+//   - A blocking command first tries to serve itself at once. Inside MULTI
+//     or a script it never blocks: it replies null.
+//   - Otherwise the client is appended to a FIFO queue per (db, key) for each
+//     key it waits on, and its connection goroutine waits outside the lock.
+//   - When a unit creates a list or sorted-set key that has waiters
+//     (keyspace's KeyCreated hook), the key is marked ready. At the end of
+//     that top-level unit (a command, a whole EXEC, a whole script) the
+//     ready keys are served in the order they became ready: for each key,
+//     waiters in arrival order are served from that key while it has
+//     elements. Serving runs inside the same unit, under the same lock, so
+//     no other client can steal the element in between.
+//   - A served client's reply is written into its buffer and its goroutine
+//     woken to flush it. A client that disconnects while blocked is
+//     unregistered at once (its socket is watched while it waits). If it
+//     was served in the instant before its disconnect was noticed, and its
+//     reply was never written, the elements go back where they came from
+//     (undo): a task never vanishes into a dead socket. This is a
+//     deliberate, broker-friendly difference from Redis, which loses them.
+
+// blockKey identifies a key in a database.
+type blockKey struct {
+	db  int
+	key string
+}
+
+// serveFunc tries to serve a blocked client from the ready key. It runs
+// under the engine lock with c as the client; it writes the reply and
+// returns true when it served, false when the key cannot serve it (empty,
+// wrong type). undo, when not nil, reverses the pop if the reply cannot be
+// delivered.
+type serveFunc func(c *Client, db *keyspace.DB, key []byte) (served bool, undo func())
+
+// blockState is what a blocked client waits for.
+type blockState struct {
+	db       *keyspace.DB
+	keys     []string
+	deadline time.Time // zero: wait forever
+	serve    serveFunc
+	undo     func()
+	wake     chan struct{} // signalled once when unblocked
+	argv     [][]byte      // private copy of the command, for CLIENT LIST
+}
+
+// parseBlockTimeout parses a blocking command's timeout in seconds (a
+// float, as Redis 7.0 accepts) and returns the deadline; zero means
+// forever. Replies with Redis's errors on failure.
+func (c *Client) parseBlockTimeout(arg []byte) (time.Time, bool) {
+	v, inf, ok := parseLongDouble(arg)
+	if !ok || inf {
+		c.Error("ERR timeout is not a float or out of range")
+		return time.Time{}, false
+	}
+	// Redis computes (long long)(seconds * 1000.0) in long double: the
+	// truncation makes timeouts under a millisecond mean "forever".
+	ms := new(big.Float).SetPrec(ldPrec).Mul(v, big.NewFloat(1000))
+	msInt, acc := ms.Int64()
+	if acc != big.Exact && (ms.Sign() > 0 && msInt == 1<<63-1 || ms.Sign() < 0 && msInt == -1<<63) {
+		c.Error("ERR timeout is out of range")
+		return time.Time{}, false
+	}
+	if msInt < 0 {
+		c.Error("ERR timeout is negative")
+		return time.Time{}, false
+	}
+	if msInt == 0 {
+		return time.Time{}, true
+	}
+	now := c.srv.ks.Now()
+	if msInt > 1<<63-1-now {
+		c.Error("ERR timeout is out of range")
+		return time.Time{}, false
+	}
+	return time.UnixMilli(now + msInt), true
+}
+
+// mayBlock reports whether the running command may block: not inside
+// MULTI/EXEC and not from a script, where blocking commands reply null.
+func (c *Client) mayBlock() bool {
+	return c.flags&(flagMulti|flagScript|flagInExec) == 0
+}
+
+// block registers c as waiting on keys. The connection goroutine waits after
+// the unit ends (see waitUnblocked).
+func (c *Client) block(keys [][]byte, deadline time.Time, serve serveFunc) {
+	s := c.srv
+	st := &blockState{db: c.db, deadline: deadline, serve: serve, wake: make(chan struct{}, 1)}
+	for _, a := range c.argv {
+		st.argv = append(st.argv, append([]byte(nil), a...))
+	}
+	seen := map[string]bool{}
+	for _, k := range keys {
+		ks := string(k)
+		if seen[ks] {
+			continue
+		}
+		seen[ks] = true
+		st.keys = append(st.keys, ks)
+		bk := blockKey{c.db.ID(), ks}
+		s.blocking[bk] = append(s.blocking[bk], c)
+	}
+	c.bstate = st
+	c.flags |= flagBlocked
+	s.stats.blockedClients++
+}
+
+// unblock removes c from every key queue. Called with the engine lock held.
+func (c *Client) unblock() {
+	s := c.srv
+	st := c.bstate
+	if st == nil {
+		return
+	}
+	for _, k := range st.keys {
+		bk := blockKey{st.db.ID(), k}
+		q := s.blocking[bk]
+		for i, w := range q {
+			if w == c {
+				q = append(q[:i], q[i+1:]...)
+				break
+			}
+		}
+		if len(q) == 0 {
+			delete(s.blocking, bk)
+		} else {
+			s.blocking[bk] = q
+		}
+	}
+	c.flags &^= flagBlocked
+	s.stats.blockedClients--
+	select {
+	case st.wake <- struct{}{}:
+	default:
+	}
+}
+
+// KeyCreated implements keyspace.Hooks: a list or sorted set appeared; if
+// anyone waits on it, serve them at the end of this unit.
+func (s *Server) KeyCreated(db *keyspace.DB, key string, t keyspace.Type) {
+	bk := blockKey{db.ID(), key}
+	if _, ok := s.blocking[bk]; !ok || s.readySet[bk] {
+		return
+	}
+	s.readySet[bk] = true
+	s.readyKeys = append(s.readyKeys, bk)
+}
+
+// handleClientsBlockedOnKeys serves waiters of the keys that became ready
+// in the unit just run. Serving can make more keys ready (BLMOVE pushes),
+// so it loops until none are left. Called with the engine lock held.
+func (s *Server) handleClientsBlockedOnKeys() {
+	for len(s.readyKeys) > 0 {
+		ready := s.readyKeys
+		s.readyKeys = nil
+		for _, bk := range ready {
+			delete(s.readySet, bk)
+			db := s.ks.DB(bk.db)
+			key := []byte(bk.key)
+			// Serve in arrival order while the key can serve.
+			for {
+				q := s.blocking[bk]
+				if len(q) == 0 {
+					break
+				}
+				w := q[0]
+				saved := w.db
+				w.db = w.bstate.db
+				served, undo := w.bstate.serve(w, db, key)
+				w.db = saved
+				if !served {
+					break
+				}
+				w.bstate.undo = undo
+				w.unblock()
+			}
+		}
+	}
+}
+
+// waitUnblocked parks the connection goroutine of a blocked client until it
+// is served, times out, is unblocked by CLIENT UNBLOCK, or disconnects. It
+// watches the socket meanwhile, reading any further pipelined requests into
+// the buffer (Redis buffers them too, and runs them once unblocked). It
+// returns false when the connection is gone.
+func (c *Client) waitUnblocked() bool {
+	s := c.srv
+	st := c.bstate
+	watchErr := make(chan error, 1)
+	go func() {
+		for {
+			if err := c.in.prepareRead(s.queryBufLimit()); err != nil {
+				watchErr <- err
+				return
+			}
+			n, err := c.conn.Read(c.in.rbuf[c.in.rend:])
+			c.in.rend += n
+			s.stats.netInput.Add(int64(n))
+			if err != nil {
+				watchErr <- err
+				return
+			}
+		}
+	}()
+	stopWatch := func() error {
+		c.conn.SetReadDeadline(time.Unix(1, 0))
+		err := <-watchErr
+		c.conn.SetReadDeadline(time.Time{})
+		if errors.Is(err, os.ErrDeadlineExceeded) {
+			return nil
+		}
+		return err
+	}
+	var timeout <-chan time.Time
+	if !st.deadline.IsZero() {
+		t := time.NewTimer(time.Until(st.deadline))
+		defer t.Stop()
+		timeout = t.C
+	}
+	select {
+	case <-st.wake:
+		if err := stopWatch(); err != nil {
+			c.abandonServed()
+			return false
+		}
+	case <-watchErr:
+		s.lock()
+		if c.flags&flagBlocked != 0 {
+			c.unblock()
+		} else {
+			c.abandonServedLocked()
+		}
+		s.mu.Unlock()
+		return false
+	case <-timeout:
+		s.lock()
+		if c.flags&flagBlocked != 0 {
+			c.unblock()
+			c.NullArray()
+		}
+		s.mu.Unlock()
+		if err := stopWatch(); err != nil {
+			c.abandonServed()
+			return false
+		}
+	case <-s.done:
+		stopWatch()
+		return false
+	}
+	c.bstate = nil
+	return true
+}
+
+// abandonServed reverses a pop whose reply will never be written, because
+// the client vanished between being served and flushing.
+func (c *Client) abandonServed() {
+	c.srv.lock()
+	c.abandonServedLocked()
+	c.srv.mu.Unlock()
+}
+
+func (c *Client) abandonServedLocked() {
+	if c.bstate != nil && c.bstate.undo != nil {
+		c.bstate.undo()
+		c.bstate.undo = nil
+		c.srv.handleClientsBlockedOnKeys()
+	}
+}
+
+// clientUnblockCommand implements CLIENT UNBLOCK id [TIMEOUT|ERROR].
+func clientUnblockCommand(c *Client) {
+	asError := false
+	if len(c.argv) == 4 {
+		switch {
+		case optIs(c.argv[3], "timeout"):
+		case optIs(c.argv[3], "error"):
+			asError = true
+		default:
+			c.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR")
+			return
+		}
+	}
+	id, ok := c.intArg(2)
+	if !ok {
+		return
+	}
+	target := c.srv.clients[id]
+	if target == nil || target.flags&flagBlocked == 0 {
+		c.Int(0)
+		return
+	}
+	target.unblock()
+	if asError {
+		target.Error("UNBLOCKED client unblocked via CLIENT UNBLOCK")
+	} else {
+		target.NullArray()
+	}
+	c.Int(1)
+}

@@ -1,0 +1,3 @@
+package resp
+
+func setCommands() []*Command { return nil }

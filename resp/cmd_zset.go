@@ -1,0 +1,3 @@
+package resp
+
+func zsetCommands() []*Command { return nil }
