@@ -169,19 +169,22 @@ func (s *Server) handleClientsBlockedOnKeys() {
 			delete(s.readySet, bk)
 			db := s.ks.DB(bk.db)
 			key := []byte(bk.key)
-			// Serve in arrival order while the key can serve.
-			for {
-				q := s.blocking[bk]
-				if len(q) == 0 {
+			// Serve in arrival order while the key exists. A waiter of
+			// another type (BZPOPMIN on a key that became a list) is
+			// skipped and stays blocked, as in Redis.
+			for _, w := range append([]*Client(nil), s.blocking[bk]...) {
+				if db.Lookup(key, keyspace.LookupWrite|keyspace.LookupNoTouch) == nil {
 					break
 				}
-				w := q[0]
+				if w.flags&flagBlocked == 0 {
+					continue
+				}
 				saved := w.db
 				w.db = w.bstate.db
 				served, undo := w.bstate.serve(w, db, key)
 				w.db = saved
 				if !served {
-					break
+					continue
 				}
 				w.bstate.undo = undo
 				w.unblock()

@@ -197,6 +197,25 @@ func TestSteadyQueueBoundedMemory(t *testing.T) {
 	}
 }
 
+// After a burst drains, an idle queue must not pin the burst's memory.
+func TestBurstThenDrainReleasesMemory(t *testing.T) {
+	msg := bytes.Repeat([]byte("b"), 1024)
+	l := New()
+	for range 20000 {
+		l.PushHead(msg)
+	}
+	require.Greater(t, l.Bytes(), 20000*1024)
+	for l.Len() > 1 {
+		_, ok := l.PopTailAppend(nil)
+		require.True(t, ok)
+	}
+	require.Less(t, l.Bytes(), 8<<10)
+	checkInvariants(t, l)
+	l.Reset()
+	require.Less(t, l.Bytes(), 8<<10)
+	checkInvariants(t, l)
+}
+
 func TestZeroAllocSteadyQueue(t *testing.T) {
 	msg := bytes.Repeat([]byte("q"), 1024)
 	l := New()

@@ -64,13 +64,16 @@ func (l *List) Bytes() int {
 	return int(unsafe.Sizeof(*l)) + cap(l.ring)*int(unsafe.Sizeof(node{})) + l.arena
 }
 
-// Reset empties the list, keeping one arena for reuse.
+// Reset empties the list. It may keep one arena for reuse.
 func (l *List) Reset() {
 	for p := 0; p < l.nn; p++ {
 		l.recycle(l.nd(p).buf)
 		*l.nd(p) = node{}
 	}
 	l.head, l.nn, l.count, l.lp = 0, 0, 0, 0
+	if len(l.ring) > 8 {
+		l.ring = nil
+	}
 }
 
 // nd returns the node at position p (0 = head node).
@@ -140,10 +143,11 @@ func (l *List) replaceBuf(nd *node, b []byte) {
 // ---- node table (ring) ----
 
 func (l *List) growRing() {
-	c := 2 * len(l.ring)
-	if c == 0 {
-		c = 1
-	}
+	l.resizeRing(max(2*len(l.ring), 1))
+}
+
+// resizeRing moves the nodes into a ring of c slots (a power of two >= nn).
+func (l *List) resizeRing(c int) {
 	r := make([]node, c)
 	for p := 0; p < l.nn; p++ {
 		r[p] = *l.nd(p)
@@ -190,6 +194,11 @@ func (l *List) removeNode(p int) {
 	l.nn--
 	if l.nn == 0 {
 		l.head = 0
+	}
+	// Give back a node table that a past burst left mostly empty; halving
+	// only below a quarter keeps this amortised O(1).
+	if len(l.ring) > 8 && l.nn < len(l.ring)/4 {
+		l.resizeRing(len(l.ring) / 2)
 	}
 }
 
