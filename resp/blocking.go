@@ -1,9 +1,7 @@
 package resp
 
 import (
-	"errors"
 	"math/big"
-	"os"
 	"time"
 
 	"github.com/celerity/celerity/keyspace"
@@ -51,8 +49,7 @@ type blockState struct {
 	deadline time.Time // zero: wait forever
 	serve    serveFunc
 	undo     func()
-	wake     chan struct{} // signalled once when unblocked
-	argv     [][]byte      // private copy of the command, for CLIENT LIST
+	argv     [][]byte // private copy of the command, for CLIENT LIST
 }
 
 // parseBlockTimeout parses a blocking command's timeout in seconds (a
@@ -97,7 +94,7 @@ func (c *Client) mayBlock() bool {
 // the unit ends (see waitUnblocked).
 func (c *Client) block(keys [][]byte, deadline time.Time, serve serveFunc) {
 	s := c.srv
-	st := &blockState{db: c.db, deadline: deadline, serve: serve, wake: make(chan struct{}, 1)}
+	st := &blockState{db: c.db, deadline: deadline, serve: serve}
 	for _, a := range c.argv {
 		st.argv = append(st.argv, append([]byte(nil), a...))
 	}
@@ -141,10 +138,7 @@ func (c *Client) unblock() {
 	}
 	c.flags &^= flagBlocked
 	s.stats.blockedClients--
-	select {
-	case st.wake <- struct{}{}:
-	default:
-	}
+	s.wake(c)
 }
 
 // KeyCreated implements keyspace.Hooks: a list or sorted set appeared; if
@@ -190,95 +184,6 @@ func (s *Server) handleClientsBlockedOnKeys() {
 				w.unblock()
 			}
 		}
-	}
-}
-
-// waitUnblocked parks the connection goroutine of a blocked client until it
-// is served, times out, is unblocked by CLIENT UNBLOCK, or disconnects. It
-// watches the socket meanwhile, reading any further pipelined requests into
-// the buffer (Redis buffers them too, and runs them once unblocked). It
-// returns false when the connection is gone.
-func (c *Client) waitUnblocked() bool {
-	s := c.srv
-	st := c.bstate
-	watchErr := make(chan error, 1)
-	go func() {
-		for {
-			if err := c.in.prepareRead(s.queryBufLimit()); err != nil {
-				watchErr <- err
-				return
-			}
-			n, err := c.conn.Read(c.in.rbuf[c.in.rend:])
-			c.in.rend += n
-			s.stats.netInput.Add(int64(n))
-			if err != nil {
-				watchErr <- err
-				return
-			}
-		}
-	}()
-	stopWatch := func() error {
-		c.conn.SetReadDeadline(time.Unix(1, 0))
-		err := <-watchErr
-		c.conn.SetReadDeadline(time.Time{})
-		if errors.Is(err, os.ErrDeadlineExceeded) {
-			return nil
-		}
-		return err
-	}
-	var timeout <-chan time.Time
-	if !st.deadline.IsZero() {
-		t := time.NewTimer(time.Until(st.deadline))
-		defer t.Stop()
-		timeout = t.C
-	}
-	select {
-	case <-st.wake:
-		if err := stopWatch(); err != nil {
-			c.abandonServed()
-			return false
-		}
-	case <-watchErr:
-		s.lock()
-		if c.flags&flagBlocked != 0 {
-			c.unblock()
-		} else {
-			c.abandonServedLocked()
-		}
-		s.mu.Unlock()
-		return false
-	case <-timeout:
-		s.lock()
-		if c.flags&flagBlocked != 0 {
-			c.unblock()
-			c.NullArray()
-		}
-		s.mu.Unlock()
-		if err := stopWatch(); err != nil {
-			c.abandonServed()
-			return false
-		}
-	case <-s.done:
-		stopWatch()
-		return false
-	}
-	c.bstate = nil
-	return true
-}
-
-// abandonServed reverses a pop whose reply will never be written, because
-// the client vanished between being served and flushing.
-func (c *Client) abandonServed() {
-	c.srv.lock()
-	c.abandonServedLocked()
-	c.srv.mu.Unlock()
-}
-
-func (c *Client) abandonServedLocked() {
-	if c.bstate != nil && c.bstate.undo != nil {
-		c.bstate.undo()
-		c.bstate.undo = nil
-		c.srv.handleClientsBlockedOnKeys()
 	}
 }
 

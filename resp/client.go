@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"net"
 	"strings"
 
 	"github.com/celerity/celerity/keyspace"
@@ -31,10 +30,20 @@ type Client struct {
 
 	srv   *Server
 	id    int64
-	conn  net.Conn
 	addr  string
 	laddr string
 	fd    int
+	r     *reactor // owner of the socket
+
+	// Owned by the reactor goroutine.
+	out         []byte // replies taken from buf, being written
+	outPos      int    // bytes of out already written
+	wantWrite   bool   // EPOLLOUT armed
+	dead        bool   // the socket failed or the peer closed it
+	stamp       uint64 // reactor loop iteration that last listed the client
+	pendingUndo func() // reverses a served pop until its reply is written
+
+	woken bool // listed in r.woken (under the engine lock)
 
 	name    string
 	libName string

@@ -384,13 +384,6 @@ func clientKillCommand(c *Client) {
 	}
 }
 
-// kill closes another client's connection; its goroutine unregisters it.
-// Called with the engine lock held.
-func (c *Client) kill() {
-	c.flags |= flagCloseASAP
-	c.conn.Close()
-}
-
 func clientHelpCommand(c *Client) {
 	c.replyHelp([]string{
 		"CACHING (YES|NO)",

@@ -3,63 +3,21 @@ package resp
 import (
 	"errors"
 	"net"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
 
-// maxPendingReply bounds the reply bytes buffered while holding the engine
-// lock: past it, the lock is released and the bytes are written before the
-// rest of a pipeline runs.
+// maxPendingReply bounds the reply bytes one client accumulates while the
+// engine lock is held: past it, the client's pipeline pauses until its
+// replies have been written (see reactor.run), so one client's huge
+// pipeline neither holds the lock for long nor grows its buffer without
+// bound.
 const maxPendingReply = 1 << 20
 
-// serveConn is the goroutine of one connection: read, run what was read as
-// units under the engine lock, write the replies, repeat.
-func (s *Server) serveConn(nc net.Conn) {
-	defer s.conns.Done()
-	c := s.newClient(nc)
-	if c == nil {
-		return
-	}
-	defer s.freeClient(c)
-	for {
-		if err := c.in.prepareRead(s.queryBufLimit()); err != nil {
-			s.log.Warn().Int64("id", c.id).Str("addr", c.addr).Msg("Closing client that reached max query buffer length")
-			return
-		}
-		n, err := nc.Read(c.in.rbuf[c.in.rend:])
-		if n > 0 {
-			c.in.rend += n
-			s.stats.netInput.Add(int64(n))
-			for more := true; more; {
-				s.lock()
-				more = c.processInput()
-				s.mu.Unlock()
-				if !c.flush() {
-					return
-				}
-				if c.flags&flagBlocked != 0 {
-					if !c.waitUnblocked() {
-						return
-					}
-					if !c.flush() {
-						return
-					}
-					more = true // run what was pipelined behind the blocking command
-				}
-			}
-			if c.flags&(flagCloseAfterReply|flagCloseASAP) != 0 {
-				return
-			}
-		}
-		if err != nil {
-			return
-		}
-	}
-}
-
 // processInput parses and runs commands from the read buffer until it is
-// exhausted. It returns true when it stopped early to let pending replies
-// be written outside the lock. Called with the engine lock held.
+// exhausted. It returns true when it stopped early: the client blocked, or
+// its pending replies passed maxPendingReply. Called with the engine lock.
 func (c *Client) processInput() bool {
 	s := c.srv
 	c.lastMs = s.unitStart.UnixMilli()
@@ -88,40 +46,84 @@ func (c *Client) processInput() bool {
 	return false
 }
 
-// flush writes buffered replies to the socket. It reports false when the
-// connection is unusable.
-func (c *Client) flush() bool {
-	if c.flags&flagCloseASAP != 0 {
-		return false
-	}
+// pending reports whether the read buffer holds bytes not parsed yet.
+func (p *parser) pending() bool { return p.ppos < p.rend }
+
+// takeOutput moves replies written by units (Client.buf, lock-protected) to
+// the reactor's pending output. Called with the engine lock.
+func (c *Client) takeOutput() {
 	if len(c.buf) == 0 {
-		return true
+		return
 	}
-	n, err := c.conn.Write(c.buf)
-	c.srv.stats.netOutput.Add(int64(n))
-	if cap(c.buf) > 64*1024 {
-		c.buf = make([]byte, 0, 16*1024)
-	} else {
-		c.buf = c.buf[:0]
+	if c.outPos == len(c.out) {
+		c.out, c.buf = c.buf, c.out[:0]
+		c.outPos = 0
+		return
 	}
-	return err == nil
+	c.out = append(c.out, c.buf...)
+	c.buf = c.buf[:0]
 }
 
-// queryBufLimit is read by connection goroutines outside the engine lock,
-// so it is mirrored in an atomic whenever the directive changes.
+// queryBufLimit is read by reactors outside the engine lock, so it is
+// mirrored in an atomic whenever the directive changes.
 func (s *Server) queryBufLimit() int64 { return s.qbufLimit.Load() }
 
-// newClient registers a connection, refusing it past maxclients with
+// acceptLoop accepts connections and hands each socket to a reactor. Go's
+// net package does the accepting (addresses, IPv6, EMFILE back-off); the
+// accepted socket is then detached from Go's poller (a duplicate of its fd
+// is kept, the original closed) so only our reactor polls it.
+func (s *Server) acceptLoop(ln net.Listener) {
+	for {
+		nc, err := ln.Accept()
+		if err != nil {
+			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			s.log.Warn().Err(err).Msg("Accepting client connection")
+			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: do not spin
+			continue
+		}
+		s.adopt(nc)
+	}
+}
+
+// adopt registers an accepted connection, refusing it past maxclients with
 // Redis's error.
-func (s *Server) newClient(nc net.Conn) *Client {
+func (s *Server) adopt(nc net.Conn) {
+	s.mu.Lock()
+	full := len(s.clients) >= s.cfg.MaxClients
+	keepalive := s.cfg.TCPKeepAlive
+	if full {
+		s.stats.rejectedConns++
+	}
+	s.mu.Unlock()
+	if full || s.closing.Load() {
+		nc.SetWriteDeadline(time.Now().Add(time.Second))
+		nc.Write([]byte("-ERR max number of clients reached\r\n"))
+		nc.Close()
+		return
+	}
+	if tc, ok := nc.(*net.TCPConn); ok && keepalive > 0 {
+		tc.SetKeepAlive(true)
+		tc.SetKeepAlivePeriod(time.Duration(keepalive) * time.Second)
+	}
+	addr, laddr := nc.RemoteAddr().String(), nc.LocalAddr().String()
+	fd, err := detachFD(nc)
+	if err != nil {
+		s.log.Warn().Err(err).Msg("Accepting client connection")
+		return
+	}
 	now := time.Now().UnixMilli()
 	c := &Client{
 		ReplyWriter: ReplyWriter{proto: 2, buf: make([]byte, 0, 1024)},
 		srv:         s,
-		conn:        nc,
-		addr:        nc.RemoteAddr().String(),
-		laddr:       nc.LocalAddr().String(),
-		fd:          connFD(nc),
+		fd:          fd,
+		addr:        addr,
+		laddr:       laddr,
 		user:        "default",
 		ctimeMs:     now,
 		lastMs:      now,
@@ -130,48 +132,60 @@ func (s *Server) newClient(nc net.Conn) *Client {
 	s.mu.Lock()
 	if s.closing.Load() {
 		s.mu.Unlock()
-		nc.Close()
-		return nil
-	}
-	if len(s.clients) >= s.cfg.MaxClients {
-		s.stats.rejectedConns++
-		s.mu.Unlock()
-		nc.Write([]byte("-ERR max number of clients reached\r\n"))
-		nc.Close()
-		return nil
+		syscall.Close(fd)
+		return
 	}
 	c.id = s.nextID.Add(1)
 	c.db = s.ks.DB(0)
 	c.authenticated = s.cfg.requirePass == ""
 	s.clients[c.id] = c
 	s.stats.connections++
-	if tc, ok := nc.(*net.TCPConn); ok && s.cfg.TCPKeepAlive > 0 {
-		tc.SetKeepAlive(true)
-		tc.SetKeepAlivePeriod(time.Duration(s.cfg.TCPKeepAlive) * time.Second)
-	}
+	c.r = s.reactors[int(s.nextReactor.Add(1))%len(s.reactors)]
+	c.r.inbox = append(c.r.inbox, c)
 	s.mu.Unlock()
-	return c
+	c.r.wakeup()
 }
 
-// freeClient unregisters and closes a connection.
-func (s *Server) freeClient(c *Client) {
-	s.mu.Lock()
-	delete(s.clients, c.id)
-	s.mu.Unlock()
-	c.conn.Close()
-}
-
-// connFD returns the socket's file descriptor for CLIENT LIST, or -1.
-func connFD(nc net.Conn) int {
+// detachFD takes the socket out of Go's poller: it duplicates the fd (the
+// duplicate shares the non-blocking file status) and closes the original.
+func detachFD(nc net.Conn) (int, error) {
 	sc, ok := nc.(syscall.Conn)
 	if !ok {
-		return -1
+		nc.Close()
+		return -1, errors.New("connection has no file descriptor")
 	}
 	rc, err := sc.SyscallConn()
 	if err != nil {
-		return -1
+		nc.Close()
+		return -1, err
 	}
-	fd := -1
-	_ = rc.Control(func(f uintptr) { fd = int(f) })
-	return fd
+	fd, derr := -1, error(nil)
+	if err := rc.Control(func(f uintptr) { fd, derr = syscall.Dup(int(f)) }); err != nil {
+		derr = err
+	}
+	nc.Close()
+	if derr != nil {
+		return -1, derr
+	}
+	syscall.CloseOnExec(fd)
+	if err := syscall.SetNonblock(fd, true); err != nil {
+		syscall.Close(fd)
+		return -1, err
+	}
+	return fd, nil
 }
+
+// removeClient unregisters a closed connection. Called with the engine lock.
+func (s *Server) removeClient(c *Client) {
+	delete(s.clients, c.id)
+}
+
+// kill closes a client from any unit (CLIENT KILL, idle timeout): its
+// reactor drops it without flushing more. Called with the engine lock.
+func (c *Client) kill() {
+	c.flags |= flagCloseASAP
+	c.srv.wake(c)
+}
+
+// reactorCounter hands connections to reactors round-robin.
+type reactorCounter = atomic.Int64

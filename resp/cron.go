@@ -96,7 +96,7 @@ func (s *Server) closeTimedOutClients(now time.Time) {
 		}
 		if c.lastMs < limit {
 			s.log.Debug().Int64("id", c.id).Msg("Closing idle client")
-			c.conn.Close()
+			c.kill()
 		}
 	}
 }

@@ -7,26 +7,32 @@
 //
 // Every command runs as a unit under one engine lock (Server.mu). Units are
 // atomic and totally ordered, exactly as commands are in Redis's single
-// thread. What runs outside the lock is only per-connection I/O: reading
-// bytes into the connection's buffer and writing its replies.
+// thread. Outside the lock happens only socket I/O.
 //
-// A connection's goroutine loops:
+// Connections are served by reactors (reactor_linux.go): event loops on
+// their own epoll instance, one by default like Redis. A reactor iteration:
 //
-//  1. read from the socket into the parser's buffer (no lock);
-//  2. take the engine lock and, for each complete request in the buffer,
-//     parse it and run processCommand: lookup, arity, auth, MULTI rules,
-//     then the handler (a unit); replies are appended to the client's
-//     ReplyWriter buffer;
-//  3. release the lock and write the buffered replies with one write(2).
+//  1. epoll_wait, then one read from each readable socket into that
+//     connection's parser buffer (level-triggered: no read that only
+//     returns EAGAIN);
+//  2. take the engine lock once and, for every ready connection, parse and
+//     run its complete requests (processCommand: lookup, arity, auth, MULTI
+//     rules, then the handler); replies are appended to the client's
+//     ReplyWriter buffer; serve clients whose blocking timeout passed;
+//  3. move each client's replies to its pending output, release the lock,
+//     write them (a partial write arms EPOLLOUT).
 //
-// A pipeline of N requests that arrived in one read therefore costs one lock
-// acquisition and one write. Parsing happens under the lock, interleaved
-// with execution, because a command can change how the next one is parsed
-// (AUTH lifts the pre-authentication size limits, RESET restores them), as
-// in Redis's processInputBuffer. Past maxPendingReply bytes of replies the
-// lock is released and the replies written before the pipeline continues,
-// so one client's huge pipeline neither holds the lock nor grows its buffer
-// without bound.
+// A pipeline that arrived in one read costs one lock acquisition and one
+// write, and so does a batch of ready clients. Parsing happens under the
+// lock, interleaved with execution, because a command can change how the
+// next one is parsed (AUTH lifts the pre-authentication size limits, RESET
+// restores them), as in Redis's processInputBuffer. Past maxPendingReply
+// bytes of replies a client's pipeline pauses until they are written.
+//
+// Any unit may write to any client (serving a blocked client, later
+// pub/sub): it appends to that client's lock-protected buffer and calls
+// wake, which lists the client for its reactor and interrupts its
+// epoll_wait through a pipe.
 //
 // Lock order: the engine lock is the only lock a handler holds. Never hold
 // it during network I/O, fsync or a channel wait; never take it from a
@@ -41,15 +47,18 @@
 // # Connections: why not redcon's server loop
 //
 // ARCHITECTURE.md starts from tidwall/redcon. Celerity owns its connection
-// loop and request parser instead, for three reasons measured or required:
-// (1) a client blocked in BRPOP must be detected as disconnected at once,
-// which needs the socket watched while the command waits, and redcon's
-// handler model gives no hook for that; (2) Redis's exact protocol errors
-// and limits (pre-auth multibulk/bulk limits, proto-max-bulk-len checked
-// before any allocation, client-query-buffer-limit, NUL-terminated header
-// search) are part of the contract and redcon's reader has different texts
-// and no limits; (3) RESP3 replies. The loop is the same shape as redcon's
-// (pipelined parse, one flush per read batch).
+// loop and request parser instead: (1) a client blocked in BRPOP must be
+// detected as disconnected at once, which needs its socket watched while the
+// command waits; (2) Redis's exact protocol errors and limits (pre-auth
+// multibulk/bulk limits, proto-max-bulk-len checked before any allocation,
+// client-query-buffer-limit, NUL-terminated header search) are part of the
+// contract and redcon's reader has different texts and no limits; (3) RESP3;
+// (4) measured: a goroutine per connection (redcon's model, and this
+// package's first version) reached 0.85-0.9x Redis at redis-benchmark -P 1
+// and -P 16 with twice Redis's p99, spending its time in the extra EAGAIN
+// read per request and goroutine wake-ups; the epoll reactor reaches parity
+// or better (see the README's benchmark table). Linux only: other systems
+// would need a kqueue reactor.
 //
 // # Errors
 //

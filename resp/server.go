@@ -35,6 +35,10 @@ type Options struct {
 	Extensions [][]*Command
 	// Executable is reported by INFO server.
 	Executable string
+	// Reactors is the number of event-loop goroutines serving connections
+	// (default 1, like Redis's single thread; commands are serialized by
+	// the engine lock whatever the number).
+	Reactors int
 }
 
 // Server is the engine: the keyspace, the command table, the clients and
@@ -48,12 +52,15 @@ type Server struct {
 	ks     *keyspace.Keyspace
 	table  *Table
 
-	clients   map[int64]*Client
-	nextID    atomic.Int64
-	listeners []net.Listener
-	conns     sync.WaitGroup
-	closing   atomic.Bool
-	done      chan struct{}
+	clients     map[int64]*Client
+	nextID      atomic.Int64
+	listeners   []net.Listener
+	reactors    []*reactor
+	nextReactor reactorCounter
+	curReactor  *reactor // the reactor running units now (engine lock)
+	startOnce   sync.Once
+	closing     atomic.Bool
+	done        chan struct{}
 
 	startTime  time.Time
 	runID      string
@@ -129,6 +136,17 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 		runID:      hex.EncodeToString(id[:]),
 		executable: opts.Executable,
 	}
+	n := opts.Reactors
+	if n <= 0 {
+		n = 1
+	}
+	for i := 0; i < n; i++ {
+		r, err := newReactor(s)
+		if err != nil {
+			return nil, err
+		}
+		s.reactors = append(s.reactors, r)
+	}
 	s.stats.errorCodes = make(map[string]int64)
 	s.qbufLimit.Store(cfg.ClientQueryBufLimit)
 	s.ks = keyspace.New(cfg.Databases, clock, s)
@@ -201,17 +219,19 @@ func (s *Server) Addr() net.Addr {
 }
 
 // ServeListener accepts connections on an already open listener (tests).
+// It starts the reactors and the cron if they are not running yet.
 func (s *Server) ServeListener(ln net.Listener) {
+	s.start()
 	s.mu.Lock()
 	s.listeners = append(s.listeners, ln)
 	s.mu.Unlock()
 	s.acceptLoop(ln)
 }
 
-// Serve accepts connections on every listener and runs the cron until
-// Shutdown. It returns when all listeners are closed.
+// Serve starts the reactors and the cron and accepts connections on every
+// listener until Shutdown. It returns when all listeners are closed.
 func (s *Server) Serve() {
-	go s.cronLoop()
+	s.start()
 	var wg sync.WaitGroup
 	for _, ln := range s.listeners {
 		wg.Add(1)
@@ -223,27 +243,18 @@ func (s *Server) Serve() {
 	wg.Wait()
 }
 
-// StartCron runs the background cron (for servers driven by ServeListener).
-func (s *Server) StartCron() { go s.cronLoop() }
+// StartCron starts the reactors and the background cron (for servers
+// driven by ServeListener).
+func (s *Server) StartCron() { s.start() }
 
-func (s *Server) acceptLoop(ln net.Listener) {
-	for {
-		nc, err := ln.Accept()
-		if err != nil {
-			if s.closing.Load() || errors.Is(err, net.ErrClosed) {
-				return
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			s.log.Warn().Err(err).Msg("Accepting client connection")
-			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: do not spin
-			continue
+// start launches the reactors and the cron once.
+func (s *Server) start() {
+	s.startOnce.Do(func() {
+		for _, r := range s.reactors {
+			go r.run()
 		}
-		s.conns.Add(1)
-		go s.serveConn(nc)
-	}
+		go s.cronLoop()
+	})
 }
 
 func (s *Server) closeListeners() {
@@ -253,7 +264,7 @@ func (s *Server) closeListeners() {
 }
 
 // Shutdown stops accepting, lets in-flight units finish, closes every
-// client and waits for their goroutines.
+// client and waits for the reactors to stop.
 func (s *Server) Shutdown() {
 	if !s.closing.CompareAndSwap(false, true) {
 		return
@@ -261,11 +272,12 @@ func (s *Server) Shutdown() {
 	close(s.done)
 	s.mu.Lock()
 	s.closeListeners()
-	for _, c := range s.clients {
-		c.conn.Close()
-	}
 	s.mu.Unlock()
-	s.conns.Wait()
+	s.start() // reactors must run to close their connections
+	for _, r := range s.reactors {
+		r.wakeup()
+		<-r.done
+	}
 }
 
 // Done is closed when shutdown begins.

@@ -19,6 +19,11 @@ import (
 var binary string
 
 func TestMain(m *testing.M) {
+	// CELERITY_BINARY runs the suite against an already built binary.
+	if b := os.Getenv("CELERITY_BINARY"); b != "" {
+		binary = b
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "celerity-e2e-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
