@@ -87,7 +87,7 @@ func (db *DB) expireIfNeeded(e *Entry) bool {
 func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 	if e := db.dict[string(key)]; e != nil {
 		db.mem -= e.mem
-		e.typ, e.agg, e.enc = TypeString, nil, enc
+		e.typ, e.agg, e.enc, e.copied = TypeString, nil, enc, false
 		// Reuse the old buffer when it fits without wasting much: an
 		// overwrite (SET of a counter, a lock token, a result) then
 		// allocates nothing.
@@ -124,7 +124,7 @@ func (db *DB) SetStringOwned(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 func (db *DB) SetAggregate(key []byte, t Type, a Aggregate) *Entry {
 	if e := db.dict[string(key)]; e != nil {
 		db.mem -= e.mem
-		e.typ, e.agg, e.str = t, a, nil
+		e.typ, e.agg, e.str, e.copied = t, a, nil, false
 		db.setExpire(e, 0)
 		e.lru = db.ks.lruClock()
 		e.mem = e.footprint()
@@ -146,7 +146,7 @@ func (db *DB) Reaccount(e *Entry) {
 
 // UpdateString replaces a string value in place, keeping the TTL.
 func (db *DB) UpdateString(e *Entry, v []byte, enc Encoding) {
-	e.str, e.enc = v, enc
+	e.str, e.enc, e.copied = v, enc, false
 	db.Reaccount(e)
 }
 
@@ -214,7 +214,7 @@ func (db *DB) Rename(e *Entry, newKey []byte) *Entry {
 	}
 	at := e.expireAt
 	db.deleteEntry(e)
-	ne := &Entry{key: string(newKey), str: e.str, agg: e.agg, typ: e.typ, enc: e.enc, vol: -1}
+	ne := &Entry{key: string(newKey), str: e.str, agg: e.agg, typ: e.typ, enc: e.enc, copied: e.copied, vol: -1}
 	db.insert(ne)
 	ne.lru = e.lru
 	db.setExpire(ne, at)
@@ -227,7 +227,7 @@ func (db *DB) Adopt(key []byte, src *Entry, str []byte, agg Aggregate) *Entry {
 	if old := db.dict[string(key)]; old != nil {
 		db.deleteEntry(old)
 	}
-	ne := &Entry{key: string(key), str: str, agg: agg, typ: src.typ, enc: src.enc, vol: -1}
+	ne := &Entry{key: string(key), str: str, agg: agg, typ: src.typ, enc: src.enc, copied: src.copied, vol: -1}
 	db.insert(ne)
 	db.setExpire(ne, src.expireAt)
 	return ne

@@ -83,8 +83,17 @@ type Entry struct {
 	vol      int32     // index in DB.volatile, -1 when the key has no TTL
 	typ      Type
 	enc      Encoding // string encoding; aggregates report their own
+	copied   bool     // made by COPY: Redis gives it an unshared object
 	mem      int64    // bytes accounted for this entry
 }
+
+// Copied reports whether the value was made by COPY. Redis duplicates the
+// object then, so a small integer is no longer its shared object (OBJECT
+// REFCOUNT says 1 instead of INT_MAX).
+func (e *Entry) Copied() bool { return e.copied }
+
+// MarkCopied records that COPY made this value.
+func (e *Entry) MarkCopied() { e.copied = true }
 
 // Key returns the entry's key.
 func (e *Entry) Key() string { return e.key }

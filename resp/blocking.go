@@ -2,6 +2,7 @@ package resp
 
 import (
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/celerity/celerity/keyspace"
@@ -57,19 +58,24 @@ type blockState struct {
 // forever. Replies with Redis's errors on failure.
 func (c *Client) parseBlockTimeout(arg []byte) (time.Time, bool) {
 	v, inf, ok := parseLongDouble(arg)
-	if !ok || inf {
+	// A literal inf parses; a finite text beyond the long double range is
+	// ERANGE in strtold, which Redis refuses.
+	if !ok || inf && !strings.EqualFold(strings.TrimLeft(string(arg), "+-"), "inf") &&
+		!strings.EqualFold(strings.TrimLeft(string(arg), "+-"), "infinity") {
 		c.Error("ERR timeout is not a float or out of range")
 		return time.Time{}, false
 	}
-	// Redis computes (long long)(seconds * 1000.0) in long double: the
-	// truncation makes timeouts under a millisecond mean "forever".
-	ms := new(big.Float).SetPrec(ldPrec).Mul(v, big.NewFloat(1000))
-	msInt, acc := ms.Int64()
-	if acc != big.Exact && (ms.Sign() > 0 && msInt == 1<<63-1 || ms.Sign() < 0 && msInt == -1<<63) {
-		c.Error("ERR timeout is out of range")
+	// Redis 7.0 computes (long long)(seconds * 1000.0) in long double. The
+	// truncation makes timeouts under a millisecond mean "forever"; on
+	// x86-64 an infinite or out-of-range product converts to LLONG_MIN,
+	// hence "negative".
+	if inf {
+		c.Error("ERR timeout is negative")
 		return time.Time{}, false
 	}
-	if msInt < 0 {
+	ms := new(big.Float).SetPrec(ldPrec).Mul(v, big.NewFloat(1000))
+	msInt, acc := ms.Int64()
+	if msInt < 0 || acc != big.Exact && (msInt == 1<<63-1 || msInt == -1<<63) {
 		c.Error("ERR timeout is negative")
 		return time.Time{}, false
 	}
@@ -78,8 +84,9 @@ func (c *Client) parseBlockTimeout(arg []byte) (time.Time, bool) {
 	}
 	now := c.srv.ks.Now()
 	if msInt > 1<<63-1-now {
-		c.Error("ERR timeout is out of range")
-		return time.Time{}, false
+		// Redis 7.0 adds the time without an overflow check: the deadline
+		// wraps to a value its timeout table never reaches.
+		return time.Time{}, true
 	}
 	return time.UnixMilli(now + msInt), true
 }

@@ -9,7 +9,7 @@ import (
 func connectionCommands() []*Command {
 	return []*Command{
 		{Name: "ping", Arity: -1, Flags: Fast | Sentinel, ACL: CatConnection, Run: pingCommand},
-		{Name: "echo", Arity: 2, Flags: Fast, ACL: CatConnection, Run: echoCommand},
+		{Name: "echo", Arity: 2, Flags: Loading | Stale | Fast, ACL: CatConnection, Run: echoCommand},
 		{Name: "select", Arity: 2, Flags: Loading | Stale | Fast, ACL: CatConnection, Run: selectCommand},
 		{Name: "quit", Arity: -1, Flags: AllowBusy | NoScript | Loading | Stale | Fast | NoAuth, ACL: CatConnection, Run: quitCommand},
 		{Name: "reset", Arity: 1, Flags: NoScript | Loading | Stale | Fast | NoAuth | AllowBusy, ACL: CatConnection, Run: resetCommand},

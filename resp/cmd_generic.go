@@ -225,10 +225,11 @@ func keysCommand(c *Client) {
 	c.SetArrayLen(d, n)
 }
 
-// parseScanCursor parses a cursor like Redis's strtoul-based parser: an
-// empty string is cursor 0, a sign is accepted, garbage is an error.
+// parseScanCursor parses a cursor like Redis's strtoul-based parser: the
+// argument is read as a C string (it ends at a NUL byte), an empty string
+// is cursor 0, a sign is accepted, garbage is an error.
 func (c *Client) parseScanCursor(arg []byte) (uint64, bool) {
-	s := string(arg)
+	s := cstr(arg, len(arg))
 	if s == "" {
 		return 0, true
 	}
@@ -455,7 +456,7 @@ func copyCommand(c *Client) {
 	} else {
 		agg = e.Agg().Clone()
 	}
-	dst.Adopt(newKey, e, str, agg)
+	dst.Adopt(newKey, e, str, agg).MarkCopied()
 	c.signalModified(dst, newKey)
 	c.Int(1)
 }
@@ -510,13 +511,18 @@ func swapdbCommand(c *Client) {
 
 func dbsizeCommand(c *Client) { c.Int(int64(c.db.Len())) }
 
-// flushFlags validates FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument.
+// flushFlags validates FLUSHDB/FLUSHALL's optional ASYNC|SYNC argument, as
+// getFlushCommandFlags does: exactly one of them, or nothing; anything
+// else (including two options) is a syntax error.
 func (c *Client) flushFlags() bool {
-	if len(c.argv) == 2 && !optIs(c.argv[1], "sync") && !optIs(c.argv[1], "async") {
-		c.SyntaxError()
-		return false
+	switch {
+	case len(c.argv) == 1:
+		return true
+	case len(c.argv) == 2 && (optIs(c.argv[1], "sync") || optIs(c.argv[1], "async")):
+		return true
 	}
-	return true
+	c.SyntaxError()
+	return false
 }
 
 func flushdbCommand(c *Client) {
@@ -591,7 +597,7 @@ func objectCommand(c *Client) {
 // objectRefcount mirrors Redis's shared integers: small non-negative
 // integer strings are shared objects with an "infinite" refcount.
 func objectRefcount(e *keyspace.Entry) int64 {
-	if e.Type() == keyspace.TypeString && e.Encoding() == keyspace.EncInt {
+	if e.Type() == keyspace.TypeString && e.Encoding() == keyspace.EncInt && !e.Copied() {
 		if v, ok := parseStrictInt(e.Bytes()); ok && v >= 0 && v < 10000 {
 			return math.MaxInt32
 		}

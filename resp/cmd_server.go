@@ -15,7 +15,7 @@ func serverCommands() []*Command {
 			{Name: "info", Arity: -2, Flags: Loading | Stale, ACL: CatConnection, Run: commandInfoCommand},
 			{Name: "docs", Arity: -2, Flags: Loading | Stale, ACL: CatConnection, Run: commandDocsCommand},
 			{Name: "list", Arity: -2, Flags: Loading | Stale, ACL: CatConnection, Run: commandListCommand},
-			{Name: "getkeys", Arity: -3, Flags: Loading | Stale, ACL: CatConnection, Run: commandGetkeysCommand},
+			{Name: "getkeys", Arity: -4, Flags: Loading | Stale, ACL: CatConnection, Run: commandGetkeysCommand},
 			{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: CatConnection, Run: commandHelpCommand},
 		}},
 		{Name: "config", Arity: -2, ACL: CatSlow, Sub: []*Command{
@@ -78,6 +78,12 @@ func (c *Client) writeCommandInfo(cmd *Command) {
 	} else {
 		c.Set(0)
 		c.Array(0)
+	}
+	// Redis replies an empty set when a command has no subcommands, and an
+	// array of their entries otherwise.
+	if len(cmd.Sub) == 0 {
+		c.Set(0)
+		return
 	}
 	c.Array(len(cmd.Sub))
 	for _, sub := range cmd.Sub {
@@ -148,7 +154,7 @@ func commandInfoCommand(c *Client) {
 		if cmd := c.srv.table.lookupFullName(string(a)); cmd != nil {
 			c.writeCommandInfo(cmd)
 		} else {
-			c.NullArray()
+			c.Null()
 		}
 	}
 }

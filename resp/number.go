@@ -33,8 +33,9 @@ const (
 
 // parseLongDouble parses a number as Redis's string2ld (strtold) accepts
 // it: optional sign, decimal or hexadecimal mantissa, exponent, inf and
-// infinity; NaN, surrounding spaces, trailing garbage and underflow to zero
-// are rejected. inf reports an infinite value (which INCRBYFLOAT rejects).
+// infinity; NaN, surrounding spaces, trailing garbage, overflow and
+// underflow to zero are rejected. inf reports the literal inf/infinity
+// (which INCRBYFLOAT then refuses as an increment producing infinity).
 func parseLongDouble(b []byte) (v *big.Float, inf bool, ok bool) {
 	if len(b) == 0 || len(b) >= 5*1024 {
 		return nil, false, false
@@ -57,21 +58,43 @@ func parseLongDouble(b []byte) (v *big.Float, inf bool, ok bool) {
 	}
 	f, _, err := new(big.Float).SetPrec(ldPrec).SetMode(big.ToNearestEven).Parse(s, base)
 	if err != nil {
+		// big.Float refuses exponents past its range where strtold
+		// saturates: with a zero mantissa the number is still 0
+		// ("0e9999999999999999999"); with any other it is out of range.
+		if zeroWithHugeExponent(s, base) {
+			return new(big.Float).SetPrec(ldPrec), false, true
+		}
 		return nil, false, false
 	}
+	// Out of range either way, strtold sets ERANGE (returning ±HUGE_VALL
+	// or 0) and string2ld rejects the number: "1e5000" is not a valid
+	// float, unlike the literal "inf".
 	if f.IsInf() {
-		return nil, true, true
+		return nil, false, false
 	}
-	if f.Sign() != 0 {
-		e := f.MantExp(nil)
-		if e > ldMaxExp {
-			return nil, true, true
-		}
-		if e < ldMinExp {
-			return nil, false, false
-		}
+	if e := f.MantExp(nil); f.Sign() != 0 && (e > ldMaxExp || e < ldMinExp) {
+		return nil, false, false
 	}
 	return f, false, true
+}
+
+// zeroWithHugeExponent reports whether s is a well-formed number whose
+// mantissa is zero, whatever its (possibly huge) exponent.
+func zeroWithHugeExponent(s string, base int) bool {
+	marks := "eE"
+	if base == 0 {
+		marks = "pP"
+	}
+	i := strings.LastIndexAny(s, marks)
+	if i < 0 {
+		return false
+	}
+	exp := strings.TrimPrefix(strings.TrimPrefix(s[i+1:], "+"), "-")
+	if len(exp) == 0 || len(exp) < len(s[i+1:])-1 || strings.Trim(exp, "0123456789") != "" {
+		return false
+	}
+	f, _, err := new(big.Float).Parse(s[:i]+marks[:1]+"0", base)
+	return err == nil && f.Sign() == 0
 }
 
 // formatLongDoubleHuman renders v as Redis's ld2string in human mode:

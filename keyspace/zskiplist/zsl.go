@@ -561,8 +561,11 @@ func (z *ZSL) UpdateScore(cur float64, member string, newScore float64) bool {
 		lf.items[pos].Score = newScore
 		return true
 	}
+	// Re-insert the stored string, not the caller's: callers share one
+	// string between their member map and this index.
+	stored := lf.items[pos].Member
 	z.removeRun(path[:z.height], lf, pos, 1)
-	z.Insert(newScore, member)
+	z.Insert(newScore, stored)
 	return true
 }
 
