@@ -20,7 +20,8 @@ const maxPendingReply = 1 << 20
 // its pending replies passed maxPendingReply. Called with the engine lock.
 func (c *Client) processInput() bool {
 	s := c.srv
-	c.lastMs = s.unitStart.UnixMilli()
+	c.lastMs = s.unitMs
+	defer s.settleBatch()
 	maxBulk := s.cfg.ProtoMaxBulkLen
 	for c.flags&(flagCloseAfterReply|flagCloseASAP) == 0 {
 		ok, err := c.in.next(c.authRequired(), maxBulk)

@@ -382,12 +382,13 @@ func (s *Server) infoCommandstats(b *infoBuilder) {
 		if st.calls == 0 && st.failed == 0 && st.rejected == 0 {
 			continue
 		}
+		usec := st.nsec / 1000
 		per := 0.0
 		if st.calls > 0 {
-			per = float64(st.usec) / float64(st.calls)
+			per = float64(usec) / float64(st.calls)
 		}
 		b.field("cmdstat_"+c.fullName, fmt.Sprintf("calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d",
-			st.calls, st.usec, per, st.rejected, st.failed))
+			st.calls, usec, per, st.rejected, st.failed))
 	}
 }
 

@@ -70,6 +70,8 @@ type Server struct {
 	// unitStart is when the next unit starts: set when the engine lock is
 	// taken for a batch and advanced by each command's end time.
 	unitStart time.Time
+	unitMs    int64      // unitStart in Unix ms, the time units see
+	batch     []*Command // commands run since unitStart, for settleBatch
 	stats     serverStats
 
 	blocking  map[blockKey][]*Client // FIFO of waiters per (db, key)
@@ -312,6 +314,7 @@ func (s *Server) Lock() { s.lock() }
 func (s *Server) lock() {
 	s.mu.Lock()
 	s.unitStart = time.Now()
+	s.unitMs = s.unitStart.UnixMilli()
 }
 
 // Unlock releases the engine lock.

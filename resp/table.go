@@ -101,7 +101,7 @@ type Command struct {
 }
 
 type commandStats struct {
-	calls, usec, rejected, failed int64
+	calls, nsec, rejected, failed int64
 }
 
 // FullName returns the name Redis uses in errors and stats ("config|get").
