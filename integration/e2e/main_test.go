@@ -62,8 +62,13 @@ func startServer(t testing.TB, args ...string) *server {
 	t.Helper()
 	s := &server{port: freePort(t), dir: t.TempDir()}
 	s.log = filepath.Join(s.dir, "server.log")
-	argv := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
-		"--logfile", s.log}, args...)
+	var argv []string
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		argv, args = []string{args[0]}, args[1:] // a config file comes first, as for redis-server
+	}
+	argv = append(argv, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
+		"--logfile", s.log)
+	argv = append(argv, args...)
 	s.cmd = exec.Command(binary, argv...)
 	require.NoError(t, s.cmd.Start())
 	t.Cleanup(func() { s.stop(t) })
