@@ -63,6 +63,10 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) *Entry {
 	return e
 }
 
+// Peek returns the entry of key whether or not it has expired, without
+// deleting, touching or counting anything (WATCH bookkeeping).
+func (db *DB) Peek(key []byte) *Entry { return db.dict[string(key)] }
+
 // Exists reports whether key is live, expiring it if needed. It neither
 // touches the key nor counts statistics.
 func (db *DB) Exists(key []byte) bool {

@@ -20,6 +20,7 @@ const (
 	flagNoTouch                                // CLIENT NO-TOUCH on
 	flagScript                                 // the fake client scripts run as
 	flagInExec                                 // running the commands of an EXEC
+	flagDirtyCAS                               // a WATCHed key changed: EXEC fails
 )
 
 // Client is one connection's state. Everything except the I/O buffers is
@@ -65,6 +66,9 @@ type Client struct {
 	in parser
 
 	bstate *blockState // what the client waits for while flagBlocked
+
+	mstate  multiState   // the transaction being queued while flagMulti
+	watched []watchedKey // keys this client WATCHes
 }
 
 // ID returns the client's unique, monotonically assigned id.

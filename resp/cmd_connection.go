@@ -22,7 +22,7 @@ func connectionCommands() []*Command {
 			{Name: "info", Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientInfoCommand},
 			{Name: "list", Arity: -2, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientListCommand},
 			{Name: "kill", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientKillCommand},
-			{Name: "unblock", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientUnblockCommand},
+			{Name: "unblock", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientUnblockArgs},
 			{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: CatConnection, Run: clientHelpCommand},
 		}},
 	}
@@ -75,7 +75,8 @@ func resetCommand(c *Client) {
 	c.authenticated = c.srv.cfg.requirePass == ""
 	c.user = "default"
 	c.name = ""
-	c.flags &^= flagMulti | flagDirtyExec | flagPubsub | flagNoEvict | flagNoTouch
+	c.discardTransaction()
+	c.flags &^= flagPubsub | flagNoEvict | flagNoTouch
 	c.Status("RESET")
 }
 
@@ -130,31 +131,30 @@ func helloCommand(c *Client) {
 		ver = v
 		next = 2
 	}
-	var user, pass, name []byte
-	hasName := false
+	// Redis 7.0 acts on each option as it parses it: AUTH authenticates
+	// and SETNAME renames at once, so an error in a later option (or the
+	// NOAUTH check below) leaves the earlier ones done.
 	for j := next; j < len(c.argv); j++ {
 		more := len(c.argv) - 1 - j
 		switch {
 		case optIs(c.argv[j], "auth") && more >= 2:
-			user, pass = c.argv[j+1], c.argv[j+2]
+			if !c.authenticate(c.argv[j+1], c.argv[j+2]) {
+				c.Error(errWrongPass)
+				return
+			}
 			j += 2
 		case optIs(c.argv[j], "setname") && more >= 1:
-			name, hasName = c.argv[j+1], true
+			if !c.setName(c.argv[j+1]) {
+				return
+			}
 			j++
 		default:
 			c.Error("ERR Syntax error in HELLO option '" + cstr(c.argv[j], len(c.argv[j])) + "'")
 			return
 		}
 	}
-	if user != nil && !c.authenticate(user, pass) {
-		c.Error(errWrongPass)
-		return
-	}
-	if hasName && !c.setName(name) {
-		return
-	}
-	if !c.authenticated && c.srv.cfg.requirePass != "" {
-		c.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time")
+	if c.authRequired() {
+		c.Error(errNoAuthHello)
 		return
 	}
 	if ver != 0 {
@@ -210,48 +210,58 @@ func clientInfoCommand(c *Client) {
 }
 
 func clientListCommand(c *Client) {
-	var typ string
-	var ids map[int64]bool
-	for i := 2; i < len(c.argv); {
-		switch {
-		case optIs(c.argv[i], "type") && i+1 < len(c.argv):
-			typ = strings.ToLower(string(c.argv[i+1]))
-			if typ == "slave" {
-				typ = "replica"
-			}
-			if typ != "normal" && typ != "master" && typ != "replica" && typ != "pubsub" {
-				c.Error("ERR Unknown client type '" + cstr(c.argv[i+1], len(c.argv[i+1])) + "'")
-				return
-			}
-			i += 2
-		case optIs(c.argv[i], "id") && i+1 < len(c.argv):
-			ids = map[int64]bool{}
-			for i++; i < len(c.argv); i++ {
-				id, ok := parseStrictInt(c.argv[i])
-				if !ok || id <= 0 {
-					c.Error("ERR Invalid client ID")
-					return
-				}
-				ids[id] = true
-			}
-		default:
-			c.SyntaxError()
-			return
-		}
-	}
 	now := time.Now().UnixMilli()
 	var b strings.Builder
-	for _, cl := range c.srv.sortedClients() {
-		if typ != "" && cl.typeName() != typ {
-			continue
+	switch {
+	case len(c.argv) == 2:
+		for _, cl := range c.srv.sortedClients() {
+			b.WriteString(cl.infoLine(now))
+			b.WriteByte('\n')
 		}
-		if ids != nil && !ids[cl.id] {
-			continue
+	case len(c.argv) == 4 && optIs(c.argv[2], "type"):
+		typ, ok := c.clientTypeArg(3)
+		if !ok {
+			return
 		}
-		b.WriteString(cl.infoLine(now))
-		b.WriteByte('\n')
+		for _, cl := range c.srv.sortedClients() {
+			if cl.typeName() == typ {
+				b.WriteString(cl.infoLine(now))
+				b.WriteByte('\n')
+			}
+		}
+	case len(c.argv) > 3 && optIs(c.argv[2], "id"):
+		// Redis 7.0 lists the clients in the order the ids are given,
+		// once per occurrence; any integer is a valid (if unknown) id.
+		for i := 3; i < len(c.argv); i++ {
+			id, ok := parseStrictInt(c.argv[i])
+			if !ok {
+				c.Error("ERR Invalid client ID")
+				return
+			}
+			if cl := c.srv.clients[id]; cl != nil {
+				b.WriteString(cl.infoLine(now))
+				b.WriteByte('\n')
+			}
+		}
+	default:
+		c.SyntaxError()
+		return
 	}
 	c.Verbatim(b.String())
+}
+
+// clientTypeArg parses a client class name (CLIENT LIST/KILL TYPE),
+// replying with Redis's error for an unknown one.
+func (c *Client) clientTypeArg(i int) (string, bool) {
+	typ := strings.ToLower(string(c.argv[i]))
+	if typ == "slave" {
+		typ = "replica"
+	}
+	if typ != "normal" && typ != "master" && typ != "replica" && typ != "pubsub" {
+		c.Error("ERR Unknown client type '" + cstr(c.argv[i], len(c.argv[i])) + "'")
+		return "", false
+	}
+	return typ, true
 }
 
 // typeName is the client's class for CLIENT LIST/KILL TYPE.
@@ -288,6 +298,9 @@ func (c *Client) infoLine(nowMs int64) string {
 		flags = "N"
 	}
 	multi := -1
+	if c.flags&flagMulti != 0 {
+		multi = len(c.mstate.commands)
+	}
 	cmd := "NULL"
 	if c.lastCmd != nil {
 		cmd = c.lastCmd.fullName
@@ -318,14 +331,11 @@ func clientKillCommand(c *Client) {
 				}
 				id = v
 			case optIs(opt, "type") && more:
-				typ = strings.ToLower(string(c.argv[i+1]))
-				if typ == "slave" {
-					typ = "replica"
-				}
-				if typ != "normal" && typ != "master" && typ != "replica" && typ != "pubsub" {
-					c.Error("ERR Unknown client type '" + cstr(c.argv[i+1], len(c.argv[i+1])) + "'")
+				t, ok := c.clientTypeArg(i + 1)
+				if !ok {
 					return
 				}
+				typ = t
 			case optIs(opt, "addr") && more:
 				addr = cstr(c.argv[i+1], len(c.argv[i+1]))
 			case optIs(opt, "laddr") && more:
@@ -382,6 +392,17 @@ func clientKillCommand(c *Client) {
 	if closeSelf {
 		c.flags |= flagCloseAfterReply
 	}
+}
+
+// clientUnblockArgs bounds CLIENT UNBLOCK to its 3 or 4 arguments: Redis
+// 7.0 declares the subcommand with arity -3 but answers longer forms with
+// its generic subcommand error.
+func clientUnblockArgs(c *Client) {
+	if len(c.argv) > 4 {
+		c.Error(errSubcommandSyntax(c.argv))
+		return
+	}
+	clientUnblockCommand(c)
 }
 
 func clientHelpCommand(c *Client) {

@@ -503,6 +503,9 @@ func swapdbCommand(c *Client) {
 		return
 	}
 	if a != b {
+		da, db := c.srv.ks.DB(int(a)), c.srv.ks.DB(int(b))
+		c.srv.touchAllWatchedKeysInDB(da, db)
+		c.srv.touchAllWatchedKeysInDB(db, da)
 		c.srv.ks.SwapDB(int(a), int(b))
 	}
 	c.srv.dirty++
@@ -530,6 +533,7 @@ func flushdbCommand(c *Client) {
 		return
 	}
 	c.srv.dirty += int64(c.db.Len())
+	c.srv.touchAllWatchedKeysInDB(c.db, nil)
 	c.db.Flush()
 	c.OK()
 }
@@ -540,6 +544,7 @@ func flushallCommand(c *Client) {
 	}
 	for i := 0; i < c.srv.ks.NumDBs(); i++ {
 		c.srv.dirty += int64(c.srv.ks.DB(i).Len())
+		c.srv.touchAllWatchedKeysInDB(c.srv.ks.DB(i), nil)
 	}
 	c.srv.ks.FlushAll()
 	c.OK()

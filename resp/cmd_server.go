@@ -303,10 +303,12 @@ func configGetCommand(c *Client) {
 	seen := map[string]bool{}
 	for _, pat := range c.argv[2:] {
 		if !strings.ContainsAny(string(pat), "[*?") {
+			// A plain name is answered as typed ("CONFIG GET HZ" gives
+			// "HZ"), once whatever its case, as Redis 7.0 does.
 			name := strings.ToLower(string(pat))
 			if p := s.params[name]; p != nil && !seen[name] {
 				seen[name] = true
-				out = append(out, kv{name, p.get(s.cfg)})
+				out = append(out, kv{string(pat), p.get(s.cfg)})
 			}
 			continue
 		}
@@ -336,15 +338,17 @@ func (s *Server) paramNames() []string {
 func configSetCommand(c *Client) {
 	s := c.srv
 	if len(c.argv)%2 != 0 {
-		c.WrongArgs()
+		c.SyntaxError()
 		return
 	}
 	n := (len(c.argv) - 2) / 2
 	params := make([]*configParam, n)
+	names := make([]string, n) // as looked up: an alias is its own parameter
 	var invalidName, errArg, errStr string
 	for i := 0; i < n; i++ {
 		name := c.argv[2+2*i]
-		p := s.params[strings.ToLower(string(name))]
+		names[i] = strings.ToLower(string(name))
+		p := s.params[names[i]]
 		if p == nil {
 			if invalidName == "" && errArg == "" {
 				invalidName = cstr(name, len(name))
@@ -354,12 +358,19 @@ func configSetCommand(c *Client) {
 		if invalidName != "" || errArg != "" {
 			continue
 		}
-		if p.flags&cfgImmutable != 0 {
+		switch {
+		case p.flags&cfgImmutable != 0:
 			errStr, errArg = "can't set immutable config", cstr(name, len(name))
 			continue
+		case p.flags&cfgProtected != 0:
+			errStr, errArg = "can't set protected config", cstr(name, len(name))
+			continue
 		}
+		// Redis 7.0 registers an alias as a parameter of its own, so
+		// "hash-max-ziplist-entries 1 hash-max-listpack-entries 2" is no
+		// duplicate (the last one wins).
 		for j := 0; j < i; j++ {
-			if params[j] == p {
+			if params[j] == p && names[j] == names[i] {
 				errStr, errArg = "duplicate parameter", cstr(name, len(name))
 			}
 		}
@@ -380,14 +391,15 @@ func configSetCommand(c *Client) {
 	for i, p := range params {
 		val := string(c.argv[3+2*i])
 		args := []string{val}
-		if p.flags&cfgMultiArg != 0 {
-			args = strings.Fields(val)
-			if len(args) == 0 {
-				args = []string{""}
-			}
+		if p.flags&cfgMultiArg != 0 && val != "" {
+			// Redis splits a multi-argument value on single spaces, so
+			// save " " is two empty words (and invalid).
+			args = strings.Split(val, " ")
 		}
 		if err := p.set(&next, args); err != nil {
-			c.Error("ERR CONFIG SET failed (possibly related to argument '" + p.name + "') - " + err.Error())
+			// A bad value is reported under the parameter's own name
+			// (lower case), not as typed.
+			c.Error("ERR CONFIG SET failed (possibly related to argument '" + names[i] + "') - " + err.Error())
 			return
 		}
 	}

@@ -14,6 +14,7 @@ func builtinCommands() [][]*Command {
 		hashCommands(),
 		setCommands(),
 		zsetCommands(),
+		transactionCommands(),
 	}
 }
 

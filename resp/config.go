@@ -65,6 +65,11 @@ const (
 	cfgImmutable configFlag = 1 << iota // only at start-up
 	cfgSensitive                        // value hidden from logs and MONITOR
 	cfgMultiArg                         // takes several arguments (bind, save)
+	// cfgProtected: CONFIG SET refuses it, as Redis 7.0 does unless
+	// enable-protected-configs allows it (Celerity has no such switch):
+	// CONFIG SET dir is the first step of the classic attack on exposed
+	// servers (ops-surface.md §6.4).
+	cfgProtected
 )
 
 // configParam describes one directive: how to read and write it.
@@ -137,12 +142,14 @@ func configParams() map[string]*configParam {
 		intParam("timeout", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.Timeout }),
 		intParam("tcp-keepalive", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.TCPKeepAlive }),
 		intParam("maxclients", 0, 1, math.MaxUint32, func(c *Config) *int { return &c.MaxClients }),
-		intParam("hz", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.HZ }),
-		withAlias("hash-max-ziplist-entries", memoryParam("hash-max-listpack-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.HashMaxListpackEntries })),
+		clampedHZ(intParam("hz", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.HZ })),
+		// Entry counts are plain integers in Redis 7.0 ("1k" is refused);
+		// only the byte sizes (*-value) take memory units.
+		withAlias("hash-max-ziplist-entries", intParam("hash-max-listpack-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.HashMaxListpackEntries })),
 		withAlias("hash-max-ziplist-value", memoryParam("hash-max-listpack-value", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.HashMaxListpackValue })),
-		withAlias("zset-max-ziplist-entries", memoryParam("zset-max-listpack-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.ZSetMaxListpackEntries })),
+		withAlias("zset-max-ziplist-entries", intParam("zset-max-listpack-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.ZSetMaxListpackEntries })),
 		withAlias("zset-max-ziplist-value", memoryParam("zset-max-listpack-value", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.ZSetMaxListpackValue })),
-		memoryParam("set-max-intset-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.SetMaxIntsetEntries }),
+		intParam("set-max-intset-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.SetMaxIntsetEntries }),
 		withAlias("list-max-ziplist-size", intParam("list-max-listpack-size", 0, math.MinInt32, math.MaxInt32, func(c *Config) *int { return &c.Limits.ListMaxListpackSize })),
 		memoryParam("proto-max-bulk-len", 0, 1<<20, math.MaxInt64, func(c *Config) *int64 { return &c.ProtoMaxBulkLen }),
 		memoryParam("client-query-buffer-limit", 0, 1<<20, math.MaxInt64, func(c *Config) *int64 { return &c.ClientQueryBufLimit }),
@@ -150,20 +157,21 @@ func configParams() map[string]*configParam {
 			name: "bind", flags: cfgMultiArg,
 			get: func(cfg *Config) string { return strings.Join(cfg.Bind, " ") },
 			set: func(cfg *Config, args []string) error {
+				// CONFIG SET splits on single spaces; addresses are the
+				// non-empty words.
+				args = strings.Fields(strings.Join(args, " "))
 				if len(args) > 16 {
 					return configErr("Too many bind addresses specified.")
 				}
-				// A lone empty argument means "no TCP listener" (Redis 7).
-				if len(args) == 1 && args[0] == "" {
-					args = nil
-				}
+				// No address (a lone empty argument) means "no TCP
+				// listener" (Redis 7).
 				cfg.Bind = append([]string(nil), args...)
 				return nil
 			},
 		},
 		{
-			name: "dir",
-			get:  func(cfg *Config) string { return cfg.Dir },
+			name: "dir", flags: cfgProtected,
+			get: func(cfg *Config) string { return cfg.Dir },
 			set: func(cfg *Config, args []string) error {
 				if err := os.Chdir(args[0]); err != nil {
 					return configErr(syscallErrText(err))
@@ -222,6 +230,9 @@ func configParams() map[string]*configParam {
 				if len(args) == 1 && args[0] == "" {
 					return nil
 				}
+				if !validSavePoints(args) {
+					return configErr("Invalid save parameters")
+				}
 				return configErr("save points are not supported yet: Celerity has no RDB snapshots (use save \"\")")
 			},
 		},
@@ -265,6 +276,69 @@ func configParams() map[string]*configParam {
 		}
 	}
 	return m
+}
+
+// clampedHZ stores hz bounded to 1..500, as Redis 7.0 does both at start-up
+// and on CONFIG SET: CONFIG GET hz and INFO configured_hz report the
+// bounded value.
+func clampedHZ(p *configParam) *configParam {
+	set := p.set
+	p.set = func(cfg *Config, args []string) error {
+		if err := set(cfg, args); err != nil {
+			return err
+		}
+		cfg.HZ = clampHZ(cfg.HZ)
+		return nil
+	}
+	return p
+}
+
+// validSavePoints checks save's "<seconds> <changes> ..." pairs the way
+// Redis 7.0 does (strtoll over the whole word): an even count, seconds
+// >= 1, changes >= 0.
+func validSavePoints(args []string) bool {
+	if len(args)%2 != 0 {
+		return false
+	}
+	for i, a := range args {
+		v, ok := strtollWhole(a)
+		if !ok || i%2 == 0 && v < 1 || i%2 == 1 && v < 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// strtollWhole parses s as C's strtoll does (leading white space, a sign,
+// digits, clamping on overflow) and reports whether it consumed all of s.
+// An empty word parses as 0.
+func strtollWhole(s string) (int64, bool) {
+	t := strings.TrimLeft(s, " \t\n\v\f\r")
+	neg := false
+	if t != "" && (t[0] == '+' || t[0] == '-') {
+		neg = t[0] == '-'
+		t = t[1:]
+	}
+	n := 0
+	var v int64
+	for n < len(t) && '0' <= t[n] && t[n] <= '9' {
+		d := int64(t[n] - '0')
+		switch {
+		case neg && v < (math.MinInt64+d)/10:
+			v = math.MinInt64
+		case !neg && v > (math.MaxInt64-d)/10:
+			v = math.MaxInt64
+		case neg:
+			v = v*10 - d
+		default:
+			v = v*10 + d
+		}
+		n++
+	}
+	if n == 0 {
+		return 0, s == ""
+	}
+	return v, n == len(t)
 }
 
 func yesNo(b bool) string {

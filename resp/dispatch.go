@@ -40,10 +40,33 @@ func (c *Client) processCommand() {
 		c.reject(cmd, "ERR "+errNotInMulti)
 		return
 	}
+	// RESP2 subscribers may only (un)subscribe, ping, quit and reset; RESP3
+	// connections multiplex pushes and replies, so anything goes there.
+	if c.flags&flagPubsub != 0 && c.proto == 2 && !allowedWhileSubscribed(cmd) {
+		c.reject(cmd, "ERR Can't execute '"+cmd.fullName+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return
+	}
+	if c.flags&flagMulti != 0 && queuesInMulti(cmd) {
+		c.queueMultiCommand(cmd)
+		return
+	}
 	c.call(cmd)
 	if len(s.readyKeys) > 0 {
 		s.handleClientsBlockedOnKeys()
 	}
+}
+
+// allowedWhileSubscribed lists the commands a RESP2 client in subscribed
+// mode may send.
+func allowedWhileSubscribed(cmd *Command) bool {
+	if cmd.parent != nil {
+		return false
+	}
+	switch cmd.Name {
+	case "ping", "subscribe", "ssubscribe", "unsubscribe", "sunsubscribe", "psubscribe", "punsubscribe", "quit", "reset":
+		return true
+	}
+	return false
 }
 
 // reject answers a command refused before it ran: the rejection is counted
@@ -72,7 +95,9 @@ func (c *Client) call(cmd *Command) {
 	s.ks.SetUnitTime(s.unitMs)
 	cmd.Run(c)
 	cmd.stats.calls++
-	if s.stats.errorReplies != errsBefore {
+	// ">" rather than "!=": CONFIG RESETSTAT zeroes the counter and must
+	// not count itself as failed (Redis compares the same way).
+	if s.stats.errorReplies > errsBefore {
 		cmd.stats.failed++
 	}
 	s.stats.commands++

@@ -27,6 +27,7 @@ const (
 	errPositive      = "ERR value is out of range, must be positive"
 	errNoPassDefault = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 	errNotInMulti    = "Command not allowed inside a transaction"
+	errNoAuthHello   = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
 )
 
 // replyErr maps a keyspace sentinel to Redis's reply.
@@ -59,6 +60,12 @@ func errWrongArgs(fullName string) string {
 // errUnknownSubcommand is the reply to an unknown subcommand of a container.
 func errUnknownSubcommand(sub []byte, container string) string {
 	return fmt.Sprintf("ERR unknown subcommand '%s'. Try %s HELP.", cstr(sub, 128), upper(container))
+}
+
+// errSubcommandSyntax is Redis's reply to a known subcommand given a form
+// it does not accept: the subcommand as typed, the container upper-cased.
+func errSubcommandSyntax(argv [][]byte) string {
+	return fmt.Sprintf("ERR unknown subcommand or wrong number of arguments for '%s'. Try %s HELP.", cstr(argv[1], 128), upper(cstr(argv[0], len(argv[0]))))
 }
 
 // cstr renders an argument the way C's "%.<max>s" would: cut at the first

@@ -65,10 +65,19 @@ func (s *Server) genInfo(args [][]byte) string {
 		if b.Len() > 0 {
 			b.WriteString("\r\n")
 		}
-		b.WriteString("# " + strings.ToUpper(sec.name[:1]) + sec.name[1:] + "\r\n")
+		b.WriteString("# " + sectionTitle(sec.name) + "\r\n")
 		sec.generate(s, &b)
 	}
 	return b.String()
+}
+
+// sectionTitle is a section's header name: capitalised, except CPU, which
+// Redis spells in capitals (RedisInsight and exporters match headers).
+func sectionTitle(name string) string {
+	if name == "cpu" {
+		return "CPU"
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
 }
 
 func (s *Server) infoServer(b *infoBuilder) {

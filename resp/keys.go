@@ -35,7 +35,11 @@ func (c *Client) checkType(e *keyspace.Entry, t keyspace.Type) bool {
 // blocked-client wake-ups and the dirty counter all hang off this, like
 // Redis's signalModifiedKey + server.dirty++.
 func (c *Client) signalModified(db *keyspace.DB, key []byte) {
-	c.srv.dirty++
+	s := c.srv
+	s.dirty++
+	if len(s.watching) > 0 {
+		s.touchWatchedKey(db.ID(), string(key))
+	}
 }
 
 // optIs compares a command option case-insensitively the way Redis's C code

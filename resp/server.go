@@ -75,6 +75,7 @@ type Server struct {
 	stats     serverStats
 
 	blocking  map[blockKey][]*Client // FIFO of waiters per (db, key)
+	watching  map[blockKey][]*Client // WATCHers per (db, key)
 	readyKeys []blockKey             // keys made ready in this unit, in order
 	readySet  map[blockKey]bool
 	qbufLimit atomic.Int64 // client-query-buffer-limit, for reads outside the lock
@@ -132,6 +133,7 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 		table:      table,
 		clients:    make(map[int64]*Client),
 		blocking:   make(map[blockKey][]*Client),
+		watching:   make(map[blockKey][]*Client),
 		readySet:   make(map[blockKey]bool),
 		done:       make(chan struct{}),
 		startTime:  time.Now(),
@@ -287,8 +289,11 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 
 // KeyExpired implements keyspace.Hooks: an expired key was deleted.
 func (s *Server) KeyExpired(db *keyspace.DB, key string) {
-	// Propagation (DEL to the AOF), keyspace notifications and WATCH
-	// invalidation hang off this hook as those features land.
+	// Propagation (DEL to the AOF) and keyspace notifications hang off
+	// this hook as those features land.
+	if len(s.watching) > 0 {
+		s.touchWatchedKey(db.ID(), key)
+	}
 }
 
 func (s *Server) countError(msg string) {

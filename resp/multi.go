@@ -1,0 +1,229 @@
+package resp
+
+import (
+	"github.com/celerity/celerity/keyspace"
+)
+
+// Transactions and WATCH, as Redis 7.0's multi.c:
+//
+//   - Inside MULTI, every command but EXEC, DISCARD, MULTI, WATCH, QUIT and
+//     RESET is queued (+QUEUED). Errors found while queueing (unknown
+//     command, arity, NOAUTH...) make EXEC answer EXECABORT; errors a queued
+//     command hits when it runs are reported inside EXEC's array.
+//   - EXEC runs the queue as one unit: blocking commands do not block, and
+//     clients blocked on keys the transaction pushed to are served after it.
+//   - WATCH remembers (db, key) pairs; any change to such a key by anyone
+//     (a write, expiry, FLUSHDB/FLUSHALL/SWAPDB of its database) marks the
+//     watcher dirty, and its EXEC replies null. A key that was live when
+//     watched and is logically expired at EXEC time counts as changed.
+
+// queuedCommand is a command stored by MULTI, with its own copy of argv
+// (the read buffer it came from is reused).
+type queuedCommand struct {
+	cmd  *Command
+	argv [][]byte
+}
+
+// multiState is a client's transaction in progress.
+type multiState struct {
+	commands []queuedCommand
+}
+
+// watchedKey is a key a client watches.
+type watchedKey struct {
+	db      int
+	key     string
+	expired bool // already logically expired when WATCH ran
+}
+
+func transactionCommands() []*Command {
+	return []*Command{
+		{Name: "multi", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy, ACL: CatTransaction, Run: multiCommand},
+		{Name: "exec", Arity: 1, Flags: NoScript | Loading | Stale | SkipSlowlog, ACL: CatTransaction, Run: execCommand},
+		{Name: "discard", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy, ACL: CatTransaction, Run: discardCommand},
+		{Name: "watch", Arity: -2, Flags: NoScript | Loading | Stale | Fast | AllowBusy, ACL: CatTransaction, Keys: KeyPos{1, -1, 1}, Run: watchCommand},
+		{Name: "unwatch", Arity: 1, Flags: NoScript | Loading | Stale | Fast | AllowBusy, ACL: CatTransaction, Run: unwatchCommand},
+	}
+}
+
+// queuesInMulti reports whether cmd is queued rather than run inside MULTI.
+func queuesInMulti(cmd *Command) bool {
+	if cmd.parent == nil {
+		switch cmd.Name {
+		case "exec", "discard", "multi", "watch", "quit", "reset":
+			return false
+		}
+	}
+	return true
+}
+
+// queueMultiCommand stores the running command in the transaction.
+func (c *Client) queueMultiCommand(cmd *Command) {
+	// Once the transaction is doomed, storing more is pointless.
+	if c.flags&(flagDirtyExec|flagDirtyCAS) == 0 {
+		argv := make([][]byte, len(c.argv))
+		for i, a := range c.argv {
+			argv[i] = append([]byte(nil), a...)
+		}
+		c.mstate.commands = append(c.mstate.commands, queuedCommand{cmd: cmd, argv: argv})
+	}
+	c.Status("QUEUED")
+}
+
+func multiCommand(c *Client) {
+	if c.flags&flagMulti != 0 {
+		c.Error("ERR MULTI calls can not be nested")
+		return
+	}
+	c.flags |= flagMulti
+	c.OK()
+}
+
+// discardTransaction ends the transaction and forgets watched keys.
+func (c *Client) discardTransaction() {
+	c.mstate.commands = nil
+	c.flags &^= flagMulti | flagDirtyExec | flagDirtyCAS
+	c.unwatchAllKeys()
+}
+
+func discardCommand(c *Client) {
+	if c.flags&flagMulti == 0 {
+		c.Error("ERR DISCARD without MULTI")
+		return
+	}
+	c.discardTransaction()
+	c.OK()
+}
+
+func execCommand(c *Client) {
+	s := c.srv
+	if c.flags&flagMulti == 0 {
+		c.Error("ERR EXEC without MULTI")
+		return
+	}
+	if c.watchedKeyExpired() {
+		c.flags |= flagDirtyCAS
+	}
+	if c.flags&(flagDirtyCAS|flagDirtyExec) != 0 {
+		if c.flags&flagDirtyExec != 0 {
+			c.Error("EXECABORT Transaction discarded because of previous errors.")
+		} else {
+			c.NullArray()
+		}
+		c.discardTransaction()
+		return
+	}
+	c.unwatchAllKeys()
+	queued := c.mstate.commands
+	c.mstate.commands = nil
+	origArgv, origCmd := c.argv, c.cmd
+	c.flags |= flagInExec
+	c.Array(len(queued))
+	for _, q := range queued {
+		c.argv, c.cmd = q.argv, q.cmd
+		c.call(q.cmd)
+	}
+	c.flags &^= flagInExec
+	c.argv, c.cmd = origArgv, origCmd
+	c.discardTransaction()
+	_ = s
+}
+
+func watchCommand(c *Client) {
+	if c.flags&flagMulti != 0 {
+		c.Error("ERR WATCH inside MULTI is not allowed")
+		return
+	}
+	// No point in watching if the client is already dirty.
+	if c.flags&flagDirtyCAS == 0 {
+		for _, k := range c.argv[1:] {
+			c.watchForKey(k)
+		}
+	}
+	c.OK()
+}
+
+func unwatchCommand(c *Client) {
+	c.unwatchAllKeys()
+	c.flags &^= flagDirtyCAS
+	c.OK()
+}
+
+func (c *Client) watchForKey(key []byte) {
+	s := c.srv
+	bk := blockKey{c.db.ID(), string(key)}
+	for _, w := range c.watched {
+		if w.db == bk.db && w.key == bk.key {
+			return
+		}
+	}
+	expired := false
+	if e := c.db.Peek(key); e != nil {
+		expired = c.db.IsExpired(e)
+	}
+	c.watched = append(c.watched, watchedKey{db: bk.db, key: bk.key, expired: expired})
+	s.watching[bk] = append(s.watching[bk], c)
+}
+
+func (c *Client) unwatchAllKeys() {
+	s := c.srv
+	for _, w := range c.watched {
+		bk := blockKey{w.db, w.key}
+		q := s.watching[bk]
+		for i, x := range q {
+			if x == c {
+				q = append(q[:i], q[i+1:]...)
+				break
+			}
+		}
+		if len(q) == 0 {
+			delete(s.watching, bk)
+		} else {
+			s.watching[bk] = q
+		}
+	}
+	c.watched = nil
+}
+
+// watchedKeyExpired reports whether a key that was live when watched has
+// logically expired since.
+func (c *Client) watchedKeyExpired() bool {
+	for _, w := range c.watched {
+		if w.expired {
+			continue
+		}
+		db := c.srv.ks.DB(w.db)
+		if e := db.Peek([]byte(w.key)); e != nil && db.IsExpired(e) {
+			return true
+		}
+	}
+	return false
+}
+
+// touchWatchedKey marks every client watching key dirty. Called with the
+// engine lock by signalModified and the expiry hook.
+func (s *Server) touchWatchedKey(db int, key string) {
+	for _, c := range s.watching[blockKey{db, key}] {
+		c.flags |= flagDirtyCAS
+	}
+}
+
+// touchAllWatchedKeysInDB marks dirty the watchers of keys that existed in
+// emptied (flushed or swapped away) or exist in replacedWith (swapped in),
+// as Redis's touchAllWatchedKeysInDb does.
+func (s *Server) touchAllWatchedKeysInDB(emptied, replacedWith *keyspace.DB) {
+	if len(s.watching) == 0 {
+		return
+	}
+	for bk, cs := range s.watching {
+		if bk.db != emptied.ID() {
+			continue
+		}
+		k := []byte(bk.key)
+		if emptied.Peek(k) != nil || replacedWith != nil && replacedWith.Peek(k) != nil {
+			for _, c := range cs {
+				c.flags |= flagDirtyCAS
+			}
+		}
+	}
+}
