@@ -2,6 +2,7 @@ package resp
 
 import (
 	"strings"
+	"sync/atomic"
 
 	"github.com/celerity/celerity/keyspace"
 )
@@ -45,6 +46,11 @@ type Client struct {
 	pendingUndo func() // reverses a served pop until its reply is written
 
 	woken bool // listed in r.woken (under the engine lock)
+
+	// unsent is len(out)-outPos as of the reactor's last look, readable
+	// under the engine lock: with len(buf) it is what the client has not
+	// received yet (output-buffer limits, CLIENT LIST omem).
+	unsent atomic.Int64
 
 	name    string
 	libName string

@@ -59,11 +59,17 @@ func (c *Client) takeOutput() {
 	if c.outPos == len(c.out) {
 		c.out, c.buf = c.buf, c.out[:0]
 		c.outPos = 0
-		return
+	} else {
+		c.out = append(c.out, c.buf...)
+		c.buf = c.buf[:0]
 	}
-	c.out = append(c.out, c.buf...)
-	c.buf = c.buf[:0]
+	c.unsent.Store(int64(len(c.out) - c.outPos))
 }
+
+// OutputPending is the reply bytes the client has not received yet: those
+// units wrote since the reactor last looked plus those waiting in the
+// socket path. Called with the engine lock.
+func (c *Client) OutputPending() int64 { return int64(len(c.buf)) + c.unsent.Load() }
 
 // queryBufLimit is read by reactors outside the engine lock, so it is
 // mirrored in an atomic whenever the directive changes.

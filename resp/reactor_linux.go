@@ -274,6 +274,7 @@ func (r *reactor) flush(c *Client) {
 			continue
 		}
 		if err == syscall.EAGAIN {
+			c.unsent.Store(int64(len(c.out) - c.outPos))
 			if !c.wantWrite {
 				c.wantWrite = true
 				r.ctl(syscall.EPOLL_CTL_MOD, c.fd, syscall.EPOLLIN|syscall.EPOLLRDHUP|syscall.EPOLLOUT)
@@ -284,6 +285,7 @@ func (r *reactor) flush(c *Client) {
 		return
 	}
 	r.s.stats.writes.Add(1)
+	c.unsent.Store(0)
 	c.pendingUndo = nil
 	if cap(c.out) > 64*1024 {
 		c.out = nil
