@@ -88,6 +88,9 @@ func (ks *Keyspace) BeginUnit() int64 {
 // for an engine that already read the clock.
 func (ks *Keyspace) SetUnitTime(ms int64) { ks.fixedNow = ms }
 
+// UnitTime returns the time fixed for the running unit (0 if none).
+func (ks *Keyspace) UnitTime() int64 { return ks.fixedNow }
+
 // EndUnit releases the time fixed by BeginUnit.
 func (ks *Keyspace) EndUnit() { ks.fixedNow = 0 }
 

@@ -42,6 +42,7 @@ type Client struct {
 	outPos      int    // bytes of out already written
 	wantWrite   bool   // EPOLLOUT armed
 	dead        bool   // the socket failed or the peer closed it
+	released    bool   // unregistered and its socket closed
 	stamp       uint64 // reactor loop iteration that last listed the client
 	pendingUndo func() // reverses a served pop until its reply is written
 

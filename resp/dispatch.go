@@ -46,6 +46,10 @@ func (c *Client) processCommand() {
 		c.reject(cmd, "ERR Can't execute '"+cmd.fullName+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
 		return
 	}
+	if s.busyClient != nil && cmd.Flags&AllowBusy == 0 {
+		c.reject(cmd, errBusyScript)
+		return
+	}
 	if c.flags&flagMulti != 0 && queuesInMulti(cmd) {
 		c.queueMultiCommand(cmd)
 		return

@@ -36,6 +36,9 @@ type reactor struct {
 	clients map[int]*Client // by fd; owner-only
 	events  []syscall.EpollEvent
 	timers  timerHeap // deadlines of clients blocked with a timeout; owner-only
+	ready   []*Client // clients to look at in this iteration; owner-only
+	again   []*Client // clients whose pipeline paused on maxPendingReply
+	stamp   uint64    // iteration counter, to list a client once per iteration
 
 	// Under the engine lock.
 	inbox []*Client // connections handed over by the acceptor
@@ -115,123 +118,157 @@ func (r *reactor) nextTimeout() int {
 
 func (r *reactor) run() {
 	defer close(r.done)
-	s := r.s
-	var ready, again []*Client
-	stamp := uint64(0)
-	for {
-		timeout := r.nextTimeout()
-		if len(again) > 0 {
-			timeout = 0
-		}
-		n, err := syscall.EpollWait(r.epfd, r.events, timeout)
-		if err != nil && err != syscall.EINTR {
-			s.log.Warn().Err(err).Msg("epoll_wait")
-			continue
-		}
-		stamp++
-		ready = ready[:0]
-		mark := func(c *Client) {
-			if c.stamp != stamp {
-				c.stamp = stamp
-				ready = append(ready, c)
-			}
-		}
-		for _, c := range again {
-			mark(c)
-		}
-		again = again[:0]
-		for i := 0; i < n; i++ {
-			ev := r.events[i]
-			fd := int(ev.Fd)
-			if fd == r.wakeR {
-				var buf [64]byte
-				for {
-					if m, _ := syscall.Read(r.wakeR, buf[:]); m <= 0 {
-						break
-					}
-				}
-				continue
-			}
-			c := r.clients[fd]
-			if c == nil {
-				continue
-			}
-			if ev.Events&(syscall.EPOLLIN|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
-				r.readFrom(c)
-			}
-			mark(c)
-		}
-		if s.closing.Load() {
-			r.shutdown()
-			return
-		}
+	for !r.iterate(-1, nil) {
+	}
+}
 
-		s.lock()
-		s.curReactor = r
-		r.wakeSent.Store(false)
-		inbox := r.inbox
-		r.inbox = nil
-		r.expireTimers(mark)
-		for i := 0; i < len(ready) || len(r.woken) > 0; i++ {
-			if i == len(ready) {
-				for _, c := range r.woken {
-					c.woken = false
-					mark(c)
-				}
-				r.woken = r.woken[:0]
-				if i == len(ready) {
+// iterate runs one loop iteration: wait (at most timeout ms, -1 for the
+// nearest blocking deadline), read, run, write. It reports true once the
+// server is shutting down.
+//
+// busy is set when a long script calls back into its own reactor
+// (scriptBusyTick): the iteration then serves the other clients, whose
+// commands get -BUSY unless flagged allow_busy, and leaves busy (the
+// script's client, mid-command) alone: its read buffer holds the script's
+// arguments and must not move.
+func (r *reactor) iterate(timeout int, busy *Client) bool {
+	s := r.s
+	var ready []*Client
+	if busy == nil {
+		ready = r.ready[:0]
+	}
+	if timeout < 0 {
+		timeout = r.nextTimeout()
+	}
+	if len(r.again) > 0 && busy == nil {
+		timeout = 0
+	}
+	events := r.events
+	if busy != nil {
+		events = make([]syscall.EpollEvent, 64)
+	}
+	n, err := syscall.EpollWait(r.epfd, events, timeout)
+	if err != nil && err != syscall.EINTR {
+		s.log.Warn().Err(err).Msg("epoll_wait")
+		return false
+	}
+	r.stamp++
+	stamp := r.stamp
+	mark := func(c *Client) {
+		if c != busy && c.stamp != stamp {
+			c.stamp = stamp
+			ready = append(ready, c)
+		}
+	}
+	if busy == nil {
+		for _, c := range r.again {
+			mark(c)
+		}
+		r.again = r.again[:0]
+	}
+	for i := 0; i < n; i++ {
+		ev := events[i]
+		fd := int(ev.Fd)
+		if fd == r.wakeR {
+			var buf [64]byte
+			for {
+				if m, _ := syscall.Read(r.wakeR, buf[:]); m <= 0 {
 					break
 				}
 			}
-			c := ready[i]
-			if c.dead || c.flags&flagCloseASAP != 0 {
-				continue
+			continue
+		}
+		c := r.clients[fd]
+		if c == nil || c == busy {
+			continue
+		}
+		if ev.Events&(syscall.EPOLLIN|syscall.EPOLLHUP|syscall.EPOLLERR) != 0 {
+			r.readFrom(c)
+		}
+		mark(c)
+	}
+	if s.closing.Load() && busy == nil {
+		r.shutdown()
+		return true
+	}
+
+	s.lock()
+	s.curReactor = r
+	r.wakeSent.Store(false)
+	inbox := r.inbox
+	r.inbox = nil
+	r.expireTimers(mark)
+	var again []*Client
+	for i := 0; i < len(ready) || len(r.woken) > 0; i++ {
+		if i == len(ready) {
+			woken := r.woken
+			r.woken = nil
+			for _, c := range woken {
+				c.woken = false
+				if c == busy {
+					r.woken = append(r.woken, c) // for the outer iteration
+					c.woken = true
+					continue
+				}
+				mark(c)
 			}
-			if c.flags&flagBlocked == 0 && c.bstate != nil {
-				// Served (or unblocked) since we last looked: keep the undo
-				// until the reply is written, then run what was pipelined
-				// behind the blocking command.
-				c.pendingUndo = c.bstate.undo
-				c.bstate = nil
+			if i == len(ready) {
+				break
 			}
-			if c.flags&(flagBlocked|flagCloseAfterReply) == 0 && c.in.pending() {
-				if c.processInput() {
-					if c.flags&flagBlocked == 0 {
-						again = append(again, c)
-					} else if st := c.bstate; st != nil && !st.deadline.IsZero() {
-						heap.Push(&r.timers, timerEntry{at: st.deadline, c: c})
-					}
+		}
+		c := ready[i]
+		if c.flags&flagBlocked == 0 && c.bstate != nil {
+			// Served (or unblocked) since we last looked: keep the undo
+			// until the reply is written, then run what was pipelined
+			// behind the blocking command.
+			c.pendingUndo = c.bstate.undo
+			c.bstate = nil
+		}
+		if c.dead || c.flags&flagCloseASAP != 0 {
+			continue
+		}
+		if c.flags&(flagBlocked|flagCloseAfterReply) == 0 && c.in.pending() {
+			if c.processInput() {
+				if c.flags&flagBlocked == 0 {
+					again = append(again, c)
+				} else if st := c.bstate; st != nil && !st.deadline.IsZero() {
+					heap.Push(&r.timers, timerEntry{at: st.deadline, c: c})
 				}
 			}
-			c.takeOutput()
 		}
-		s.curReactor = nil
-		s.mu.Unlock()
+		c.takeOutput()
+	}
+	s.curReactor = nil
+	s.mu.Unlock()
+	r.again = append(r.again, again...)
 
-		for _, c := range inbox {
-			r.clients[c.fd] = c
-			if err := r.ctl(syscall.EPOLL_CTL_ADD, c.fd, syscall.EPOLLIN|syscall.EPOLLRDHUP); err != nil {
-				c.dead = true
-			}
-			mark(c)
-			if c.in.pending() || len(c.buf) > 0 {
-				again = append(again, c)
-			}
+	for _, c := range inbox {
+		r.clients[c.fd] = c
+		if err := r.ctl(syscall.EPOLL_CTL_ADD, c.fd, syscall.EPOLLIN|syscall.EPOLLRDHUP); err != nil {
+			c.dead = true
 		}
-		var dead []*Client
-		for _, c := range ready {
-			if !c.dead && c.flags&flagCloseASAP == 0 {
-				r.flush(c)
-			}
-			if c.dead || c.flags&flagCloseASAP != 0 ||
-				c.flags&flagCloseAfterReply != 0 && c.outPos == len(c.out) {
-				dead = append(dead, c)
-			}
-		}
-		if len(dead) > 0 {
-			r.release(dead)
+		mark(c)
+		if c.in.pending() || len(c.buf) > 0 {
+			r.again = append(r.again, c)
 		}
 	}
+	var dead []*Client
+	for _, c := range ready {
+		if !c.dead && c.flags&flagCloseASAP == 0 {
+			r.flush(c)
+		}
+		if c.dead || c.flags&flagCloseASAP != 0 ||
+			c.flags&flagCloseAfterReply != 0 && c.outPos == len(c.out) {
+			dead = append(dead, c)
+		}
+	}
+	if len(dead) > 0 {
+		r.release(dead)
+	}
+	if busy == nil {
+		r.ready = ready
+	}
+	return false
 }
 
 // readFrom reads what the socket has (one read: level-triggered epoll calls
@@ -304,6 +341,14 @@ func (r *reactor) flush(c *Client) {
 // socket; then it closes their sockets.
 func (r *reactor) release(dead []*Client) {
 	s := r.s
+	live := dead[:0]
+	for _, c := range dead {
+		if !c.released {
+			c.released = true
+			live = append(live, c)
+		}
+	}
+	dead = live
 	s.lock()
 	for _, c := range dead {
 		if c.flags&flagBlocked != 0 {

@@ -74,11 +74,13 @@ type Server struct {
 	batch     []*Command // commands run since unitStart, for settleBatch
 	stats     serverStats
 
-	blocking  map[blockKey][]*Client // FIFO of waiters per (db, key)
-	watching  map[blockKey][]*Client // WATCHers per (db, key)
-	readyKeys []blockKey             // keys made ready in this unit, in order
-	readySet  map[blockKey]bool
-	qbufLimit atomic.Int64 // client-query-buffer-limit, for reads outside the lock
+	blocking map[blockKey][]*Client // FIFO of waiters per (db, key)
+	watching map[blockKey][]*Client // WATCHers per (db, key)
+
+	busyClient *Client    // running a script past busy-reply-threshold
+	readyKeys  []blockKey // keys made ready in this unit, in order
+	readySet   map[blockKey]bool
+	qbufLimit  atomic.Int64 // client-query-buffer-limit, for reads outside the lock
 }
 
 // serverStats are INFO counters. Fields updated outside the engine lock
