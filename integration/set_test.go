@@ -85,7 +85,8 @@ func setTypeCases() []diffCase {
 			do("SISMEMBER", "s", "nul\x00m")}, setReadBackUnordered("s")...)},
 		{name: "srem/basic", steps: []step{
 			do("SREM", "s", "a"), do("SADD", "s", "1", "2", "3", "a"), do("SREM", "s", "1", "1", "zz"), do("SREM", "s", "a"),
-			do("SMEMBERS", "s"), do("OBJECT", "ENCODING", "s"), do("SREM", "s", "2", "3", "4"), do("EXISTS", "s")}},
+			// A hashtable set: Redis's order is its hash order, seeded per process.
+			unordered("SMEMBERS", "s"), do("OBJECT", "ENCODING", "s"), do("SREM", "s", "2", "3", "4"), do("EXISTS", "s")}},
 		{name: "srem/intset-non-integer", steps: []step{
 			do("SADD", "s", "1", "2"), do("SREM", "s", "x", "01", "+1", "1.0"), do("SMEMBERS", "s")}},
 		{name: "srem/last-member-deletes-key", steps: []step{

@@ -65,16 +65,19 @@ func (c *Client) parseBlockTimeout(arg []byte) (time.Time, bool) {
 		c.Error("ERR timeout is not a float or out of range")
 		return time.Time{}, false
 	}
-	// Redis 7.0 computes (long long)(seconds * 1000.0) in long double. The
-	// truncation makes timeouts under a millisecond mean "forever"; on
-	// x86-64 an infinite or out-of-range product converts to LLONG_MIN,
-	// hence "negative".
+	// Redis 7.0 computes (long long)ceill(seconds * 1000.0) in long
+	// double: 0.001 s (0.99999... ms in binary) and anything smaller but
+	// positive round up to 1 ms. On x86-64 an infinite or out-of-range
+	// product converts to LLONG_MIN, hence "negative".
 	if inf {
 		c.Error("ERR timeout is negative")
 		return time.Time{}, false
 	}
 	ms := new(big.Float).SetPrec(ldPrec).Mul(v, big.NewFloat(1000))
 	msInt, acc := ms.Int64()
+	if ms.Sign() > 0 && acc == big.Below && msInt < 1<<63-1 {
+		msInt++ // ceill
+	}
 	if msInt < 0 || acc != big.Exact && (msInt == 1<<63-1 || msInt == -1<<63) {
 		c.Error("ERR timeout is negative")
 		return time.Time{}, false

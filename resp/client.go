@@ -76,6 +76,8 @@ type Client struct {
 
 	mstate  multiState   // the transaction being queued while flagMulti
 	watched []watchedKey // keys this client WATCHes
+
+	pubsub *clientPubsub // subscriptions; nil when there are none (pubsub.go)
 }
 
 // ID returns the client's unique, monotonically assigned id.

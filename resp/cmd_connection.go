@@ -76,7 +76,8 @@ func resetCommand(c *Client) {
 	c.user = "default"
 	c.name = ""
 	c.discardTransaction()
-	c.flags &^= flagPubsub | flagNoEvict | flagNoTouch
+	c.pubsubUnsubscribeAll() // silently, as Redis's RESET does
+	c.flags &^= flagNoEvict | flagNoTouch
 	c.Status("RESET")
 }
 
@@ -306,9 +307,12 @@ func (c *Client) infoLine(nowMs int64) string {
 		cmd = c.lastCmd.fullName
 	}
 	qbuf := c.in.rend - c.in.ppos
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=0 psub=0 ssub=0 multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=0 tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+	sub, psub, ssub := c.pubsubCounts()
+	// omem is the output waiting for the socket (Redis's reply list),
+	// obl what units wrote since the reactor last took it.
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
 		c.id, c.addr, c.laddr, c.fd, c.name, (nowMs-c.ctimeMs)/1000, (nowMs-c.lastMs)/1000, flags, c.db.ID(),
-		multi, qbuf, len(c.in.rbuf)-c.in.rend, len(c.in.rbuf), len(c.buf), cap(c.in.rbuf)+cap(c.buf)+1024, cmd, c.user, c.proto)
+		sub, psub, ssub, multi, qbuf, len(c.in.rbuf)-c.in.rend, len(c.in.rbuf), len(c.buf), c.unsent.Load(), cap(c.in.rbuf)+cap(c.buf)+1024, cmd, c.user, c.proto)
 }
 
 func clientKillCommand(c *Client) {

@@ -153,12 +153,10 @@ func (c *Client) popGeneric(where int) {
 	hasCount := len(c.argv) == 3
 	var count int64
 	if hasCount {
+		// Redis's getPositiveLongFromObjectOrReply: one message for both a
+		// non-number and a negative number.
 		v, ok := parseStrictInt(c.argv[2])
-		if !ok {
-			c.Error(errNotInteger)
-			return
-		}
-		if v < 0 {
+		if !ok || v < 0 {
 			c.Error(errPositive)
 			return
 		}
@@ -184,7 +182,7 @@ func (c *Client) popGeneric(where int) {
 		return
 	}
 	if count == 0 {
-		c.NullArray()
+		c.Array(0)
 		return
 	}
 	n := min(count, int64(l.Len()))
@@ -279,16 +277,18 @@ func lrangeCommand(c *Client) {
 }
 
 func lindexCommand(c *Client) {
-	idx, ok := c.longArg(2)
-	if !ok {
-		return
-	}
+	// The key is looked up before the index is parsed, as Redis does: a
+	// missing key answers null even for a malformed index.
 	e, l, ok := c.listRead(c.argv[1])
 	if !ok {
 		return
 	}
 	if e == nil {
 		c.Null()
+		return
+	}
+	idx, ok := c.longArg(2)
+	if !ok {
 		return
 	}
 	v, found := l.Index(int(idx))
@@ -425,7 +425,7 @@ func lposCommand(c *Client) {
 		switch {
 		case optIs(c.argv[j], "rank") && more > 0:
 			j++
-			v, ok := c.intArgRange(j, -math.MaxInt64, math.MaxInt64, "")
+			v, ok := c.intArg(j)
 			if !ok {
 				return
 			}
@@ -453,6 +453,8 @@ func lposCommand(c *Client) {
 			return
 		}
 	}
+	// As in Redis, negating LLONG_MIN wraps and stays negative: every
+	// match then satisfies the rank, from the tail.
 	reverse := rank < 0
 	if reverse {
 		rank = -rank
@@ -521,11 +523,8 @@ func lposCommand(c *Client) {
 // positiveArg parses a non-negative long, with msg for negative values
 // (Redis's getPositiveLongFromObjectOrReply).
 func (c *Client) positiveArg(i int, msg string) (int64, bool) {
-	v, ok := c.intArg(i)
-	if !ok {
-		return 0, false
-	}
-	if v < 0 {
+	v, ok := parseStrictInt(c.argv[i])
+	if !ok || v < 0 {
 		c.Error(msg)
 		return 0, false
 	}

@@ -33,6 +33,10 @@ type Config struct {
 	Renames              [][2]string     // rename-command directives, applied to the table
 	ConfigFile           string          // absolute path of the file loaded, if any
 	protectedDirectories map[string]bool
+
+	// ClientOutputBufferLimits are client-output-buffer-limit's classes,
+	// indexed by obufNormal, obufReplica and obufPubsub.
+	ClientOutputBufferLimits [obufClasses]OutputBufferLimit
 }
 
 // NewConfig returns Redis 7.0.15's compiled-in defaults for the directives
@@ -52,6 +56,11 @@ func NewConfig() *Config {
 		ClientQueryBufLimit: 1 << 30,
 		HZ:                  10,
 		Limits:              keyspace.DefaultLimits(),
+		ClientOutputBufferLimits: [obufClasses]OutputBufferLimit{
+			obufNormal:  {},
+			obufReplica: {Hard: 256 << 20, Soft: 64 << 20, SoftSeconds: 60},
+			obufPubsub:  {Hard: 32 << 20, Soft: 8 << 20, SoftSeconds: 60},
+		},
 	}
 }
 
@@ -153,6 +162,13 @@ func configParams() map[string]*configParam {
 		withAlias("list-max-ziplist-size", intParam("list-max-listpack-size", 0, math.MinInt32, math.MaxInt32, func(c *Config) *int { return &c.Limits.ListMaxListpackSize })),
 		memoryParam("proto-max-bulk-len", 0, 1<<20, math.MaxInt64, func(c *Config) *int64 { return &c.ProtoMaxBulkLen }),
 		memoryParam("client-query-buffer-limit", 0, 1<<20, math.MaxInt64, func(c *Config) *int64 { return &c.ClientQueryBufLimit }),
+		{
+			name: "client-output-buffer-limit", flags: cfgMultiArg,
+			get: func(cfg *Config) string { return formatOutputBufferLimits(&cfg.ClientOutputBufferLimits) },
+			set: func(cfg *Config, args []string) error {
+				return parseOutputBufferLimits(&cfg.ClientOutputBufferLimits, args)
+			},
+		},
 		{
 			name: "bind", flags: cfgMultiArg,
 			get: func(cfg *Config) string { return strings.Join(cfg.Bind, " ") },
@@ -387,6 +403,11 @@ func (cfg *Config) loadOne(params map[string]*configParam, d conffile.Directive)
 		}
 	} else if len(args) != 1 {
 		return configErr(conffile.ReasonBadDirective)
+	}
+	if p.name == "client-output-buffer-limit" && len(args) == 1 && args[0] == "" {
+		// In a file a lone "" is one (empty) argument, which Redis
+		// refuses; CONFIG SET's empty value means no arguments (a no-op).
+		return configErr(errObufArgCount)
 	}
 	return p.set(cfg, args)
 }

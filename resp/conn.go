@@ -185,6 +185,7 @@ func detachFD(nc net.Conn) (int, error) {
 // removeClient unregisters a closed connection. Called with the engine lock.
 func (s *Server) removeClient(c *Client) {
 	c.unwatchAllKeys()
+	c.pubsubUnsubscribeAll()
 	delete(s.clients, c.id)
 }
 

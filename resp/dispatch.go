@@ -18,7 +18,9 @@ func (c *Client) processCommand() {
 		return
 	}
 	cmd := s.table.lookupArgv(c.argv)
-	c.cmd = cmd
+	// An unknown command leaves no last command: CLIENT LIST shows
+	// cmd=NULL, as Redis sets lastcmd from the lookup before checking it.
+	c.cmd, c.lastCmd = cmd, cmd
 	if cmd == nil {
 		if base := s.table.Lookup(c.argv[0]); base != nil && base.subIndex != nil {
 			c.reject(nil, errUnknownSubcommand(c.argv[1], string(c.argv[0])))
@@ -27,7 +29,6 @@ func (c *Client) processCommand() {
 		}
 		return
 	}
-	c.lastCmd = cmd
 	if (cmd.Arity > 0 && cmd.Arity != len(c.argv)) || len(c.argv) < -cmd.Arity {
 		c.reject(cmd, errWrongArgs(cmd.fullName))
 		return
@@ -82,6 +83,12 @@ func (c *Client) reject(cmd *Command, msg string) {
 	if cmd != nil {
 		cmd.stats.rejected++
 	}
+	if cmd != nil && cmd.parent == nil && cmd.Name == "exec" {
+		// A rejected EXEC (wrong arity, NOAUTH...) aborts the transaction,
+		// in or out of MULTI, as Redis's execCommandAbort does.
+		c.execAbort(msg)
+		return
+	}
 	c.Error(msg)
 }
 
@@ -100,8 +107,9 @@ func (c *Client) call(cmd *Command) {
 	cmd.Run(c)
 	cmd.stats.calls++
 	// ">" rather than "!=": CONFIG RESETSTAT zeroes the counter and must
-	// not count itself as failed (Redis compares the same way).
-	if s.stats.errorReplies > errsBefore {
+	// not count itself as failed (Redis compares the same way). Errors of
+	// commands EXEC ran were counted against them, not against EXEC.
+	if s.stats.errorReplies-c.takeExecErrors() > errsBefore {
 		cmd.stats.failed++
 	}
 	s.stats.commands++

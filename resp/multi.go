@@ -1,6 +1,8 @@
 package resp
 
 import (
+	"strings"
+
 	"github.com/celerity/celerity/keyspace"
 )
 
@@ -27,6 +29,9 @@ type queuedCommand struct {
 // multiState is a client's transaction in progress.
 type multiState struct {
 	commands []queuedCommand
+	// execErrors counts the error replies of the commands the last EXEC
+	// ran, for call to leave out of EXEC's own failed count.
+	execErrors int64
 }
 
 // watchedKey is a key a client watches.
@@ -96,7 +101,6 @@ func discardCommand(c *Client) {
 }
 
 func execCommand(c *Client) {
-	s := c.srv
 	if c.flags&flagMulti == 0 {
 		c.Error("ERR EXEC without MULTI")
 		return
@@ -114,9 +118,11 @@ func execCommand(c *Client) {
 		return
 	}
 	c.unwatchAllKeys()
+	// The queue stays in place while it runs: CLIENT LIST/INFO run inside
+	// the transaction report multi=<queued> and flag x, as in Redis.
 	queued := c.mstate.commands
-	c.mstate.commands = nil
 	origArgv, origCmd := c.argv, c.cmd
+	errsBefore := c.srv.stats.errorReplies
 	c.flags |= flagInExec
 	c.Array(len(queued))
 	for _, q := range queued {
@@ -126,7 +132,25 @@ func execCommand(c *Client) {
 	c.flags &^= flagInExec
 	c.argv, c.cmd = origArgv, origCmd
 	c.discardTransaction()
-	_ = s
+	c.mstate.execErrors = max(c.srv.stats.errorReplies-errsBefore, 0)
+}
+
+// takeExecErrors returns and forgets the error replies of the commands the
+// EXEC that just ran executed: Redis counts each error against the
+// innermost command only, so EXEC itself has not failed because of them.
+func (c *Client) takeExecErrors() int64 {
+	n := c.mstate.execErrors
+	c.mstate.execErrors = 0
+	return n
+}
+
+// execAbort answers an EXEC rejected before it ran (wrong arity, NOAUTH):
+// the transaction, if any, is discarded, and the rejection is reported as
+// the reason. Redis's own rejection texts carry no "ERR " prefix.
+func (c *Client) execAbort(msg string) {
+	c.discardTransaction()
+	msg = strings.TrimPrefix(msg, "ERR ")
+	c.Error("EXECABORT Transaction discarded because of: " + msg)
 }
 
 func watchCommand(c *Client) {
@@ -201,16 +225,44 @@ func (c *Client) watchedKeyExpired() bool {
 }
 
 // touchWatchedKey marks every client watching key dirty. Called with the
-// engine lock by signalModified and the expiry hook.
+// engine lock by signalModified and the expiry hook, after the change. A
+// watcher whose key had already expired when it was watched sees no
+// logical change when that key is deleted: its flag is cleared instead,
+// and the next change of the key dirties it.
 func (s *Server) touchWatchedKey(db int, key string) {
-	for _, c := range s.watching[blockKey{db, key}] {
+	cs := s.watching[blockKey{db, key}]
+	if len(cs) == 0 {
+		return
+	}
+	gone := s.ks.DB(db).Peek([]byte(key)) == nil
+	for _, c := range cs {
+		if w := c.watchedEntry(db, key); w != nil && w.expired && gone {
+			w.expired = false
+			continue
+		}
 		c.flags |= flagDirtyCAS
 	}
 }
 
-// touchAllWatchedKeysInDB marks dirty the watchers of keys that existed in
-// emptied (flushed or swapped away) or exist in replacedWith (swapped in),
-// as Redis's touchAllWatchedKeysInDb does.
+// watchedEntry returns c's record of watching (db, key), or nil.
+func (c *Client) watchedEntry(db int, key string) *watchedKey {
+	for i := range c.watched {
+		if w := &c.watched[i]; w.db == db && w.key == key {
+			return w
+		}
+	}
+	return nil
+}
+
+// touchAllWatchedKeysInDB handles a database about to be emptied (FLUSHDB,
+// FLUSHALL: replacedWith nil) or swapped with replacedWith (SWAPDB, called
+// once per side), as Redis 7.0's touchAllWatchedKeysInDb: a watched key
+// that exists on either side is touched, except that
+//   - a key already expired when watched that is removed (or replaced by
+//     nothing) is no change, and its flag is cleared;
+//   - one already expired replaced by another expired key is no change;
+//   - a missing key replaced by an expired key is no change, but the
+//     watcher now counts as watching an expired key.
 func (s *Server) touchAllWatchedKeysInDB(emptied, replacedWith *keyspace.DB) {
 	if len(s.watching) == 0 {
 		return
@@ -220,10 +272,28 @@ func (s *Server) touchAllWatchedKeysInDB(emptied, replacedWith *keyspace.DB) {
 			continue
 		}
 		k := []byte(bk.key)
-		if emptied.Peek(k) != nil || replacedWith != nil && replacedWith.Peek(k) != nil {
-			for _, c := range cs {
-				c.flags |= flagDirtyCAS
+		inEmptied := emptied.Peek(k) != nil
+		var repl *keyspace.Entry
+		if replacedWith != nil {
+			repl = replacedWith.Peek(k)
+		}
+		if !inEmptied && repl == nil {
+			continue
+		}
+		replExpired := repl != nil && replacedWith.IsExpired(repl)
+		for _, c := range cs {
+			w := c.watchedEntry(bk.db, bk.key)
+			switch {
+			case w != nil && w.expired && repl == nil:
+				w.expired = false
+				continue
+			case w != nil && w.expired && replExpired:
+				continue
+			case w != nil && !w.expired && !inEmptied && replExpired:
+				w.expired = true
+				continue
 			}
+			c.flags |= flagDirtyCAS
 		}
 	}
 }

@@ -76,6 +76,7 @@ type Server struct {
 
 	blocking map[blockKey][]*Client // FIFO of waiters per (db, key)
 	watching map[blockKey][]*Client // WATCHers per (db, key)
+	pubsub   pubsubState            // channels and patterns (pubsub.go)
 
 	busyClient *Client    // running a script past busy-reply-threshold
 	readyKeys  []blockKey // keys made ready in this unit, in order
