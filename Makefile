@@ -9,6 +9,9 @@ GO        ?= go
 PYTHON    ?= python3
 VENV      := pytests/.venv
 FUZZTIME  ?= 60s
+# Minimizing inputs grown from the 70 KB seeds takes a minute each by
+# default; 5 s keeps a fuzz run fuzzing.
+FUZZFLAGS ?= -parallel 1 -fuzzminimizetime 5s
 BENCHARGS ?=
 
 .PHONY: all build run test test-go test-py venv bench fuzz vet clean
@@ -44,10 +47,10 @@ bench: build
 	$(GO) run ./cmd/celerity-bench $(BENCHARGS)
 
 fuzz:
-	$(GO) test ./resp/ -run '^$$' -fuzz '^FuzzParserSplit$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./resp/ -run '^$$' -fuzz '^FuzzDispatch$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./resp/ -run '^$$' -fuzz '^FuzzInline$$' -fuzztime $(FUZZTIME)
-	$(GO) test ./resp/conffile/ -run '^$$' -fuzz '^FuzzSplitArgs$$' -fuzztime $(FUZZTIME)
+	$(GO) test ./resp/ -run '^$$' -fuzz '^FuzzParserSplit$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./resp/ -run '^$$' -fuzz '^FuzzDispatch$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./resp/ -run '^$$' -fuzz '^FuzzInline$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./resp/conffile/ -run '^$$' -fuzz '^FuzzSplitArgs$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 
 clean:
 	rm -rf bin $(VENV)

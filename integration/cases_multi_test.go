@@ -271,6 +271,11 @@ func watchCases() []diffCase {
 		{name: "watch/other-db-same-name", steps: []step{
 			do("SET", "k", "v"), do("WATCH", "k"), do("SELECT", "1"), do("SET", "k", "other"), do("DEL", "k"), do("FLUSHDB"),
 			do("SELECT", "0"), do("MULTI"), do("GET", "k"), do("EXEC")}},
+		{name: "watch/same-name-two-dbs", steps: []step{
+			do("WATCH", "k"), do("SELECT", "1"), do("WATCH", "k"), do("SELECT", "2"), do("SET", "k", "v"), do("MULTI"), do("EXEC"),
+			do("SELECT", "0"), do("WATCH", "k"), do("SELECT", "1"), do("WATCH", "k"), do("SET", "k", "v"), do("SELECT", "0"),
+			do("MULTI"), do("EXEC"), do("WATCH", "k"), do("SELECT", "1"), do("WATCH", "k"), do("SELECT", "0"), do("SWAPDB", "1", "2"),
+			do("MULTI"), do("EXEC")}},
 		{name: "watch/flushdb-present", steps: []step{
 			do("SET", "k", "v"), do("WATCH", "k"), do("FLUSHDB"), do("MULTI"), do("EXEC")}},
 		{name: "watch/flushdb-absent", steps: []step{
@@ -350,9 +355,9 @@ func watchCases() []diffCase {
 		// A key that expires after WATCH is a change; a key that had
 		// already expired when watched is not (Redis 7.0).
 		{name: "watch/expires-after-watch", steps: []step{
-			do("SET", "k", "v", "PX", "50"), do("WATCH", "k"), waitExpired("k"), do("MULTI"), do("EXEC")}},
+			do("SET", "k", "v", "PX", "150"), do("WATCH", "k"), waitExpired("k"), do("MULTI"), do("EXEC")}},
 		{name: "watch/expires-after-watch-untouched", steps: []step{
-			do("SET", "k", "v", "PX", "30"), do("WATCH", "k"), pause(60 * time.Millisecond), do("MULTI"), do("EXEC"), do("EXISTS", "k")}},
+			do("SET", "k", "v", "PX", "150"), do("WATCH", "k"), pause(175 * time.Millisecond), do("MULTI"), do("EXEC"), do("EXISTS", "k")}},
 		{name: "watch/already-expired", steps: []step{
 			do("SET", "k", "v", "PX", "1"), pause(5 * time.Millisecond), do("WATCH", "k"), do("MULTI"), do("EXEC"), do("EXISTS", "k")}},
 		{name: "watch/already-expired-then-deleted", steps: []step{

@@ -58,7 +58,7 @@ func rawTextOn(conn int, text string, replies int) txStep {
 }
 func goneOn(conn int, key string) txStep { return txStep{conn: conn, gone: key} }
 func sleepFor(d time.Duration) txStep    { return txStep{pause: d} }
-func cmd(args ...string) []string        { return args }
+func req(args ...string) []string        { return args }
 
 // runTx runs cases against a fresh Celerity and the oracle in both
 // protocols, counting them in the package summary.
@@ -213,48 +213,48 @@ func invalidated(name string, setup [][]string, key string, change ...[]string) 
 
 func watchClientCases() []txCase {
 	return []txCase{
-		invalidated("other/set", [][]string{{"SET", "k", "v"}}, "k", cmd("SET", "k", "w")),
-		invalidated("other/set-same-value", [][]string{{"SET", "k", "v"}}, "k", cmd("SET", "k", "v")),
-		invalidated("other/read-only", [][]string{{"SET", "k", "v"}}, "k", cmd("GET", "k"), cmd("EXISTS", "k"), cmd("TTL", "k"), cmd("OBJECT", "FREQ", "k")),
-		invalidated("other/del", [][]string{{"SET", "k", "v"}}, "k", cmd("DEL", "k")),
-		invalidated("other/del-missing", nil, "k", cmd("DEL", "k")),
-		invalidated("other/hset-other-field", [][]string{{"HSET", "unacked", "t1", "x"}}, "unacked", cmd("HSET", "unacked", "t2", "y")),
-		invalidated("other/hdel-other-field", [][]string{{"HSET", "unacked", "t1", "x", "t2", "y"}}, "unacked", cmd("HDEL", "unacked", "t2")),
-		invalidated("other/hget", [][]string{{"HSET", "unacked", "t1", "x"}}, "unacked", cmd("HGET", "unacked", "t1"), cmd("HGETALL", "unacked")),
-		invalidated("other/lpush", [][]string{{"RPUSH", "q", "a"}}, "q", cmd("LPUSH", "q", "b")),
-		invalidated("other/lpush-creates", nil, "q", cmd("LPUSH", "q", "b")),
-		invalidated("other/rpop-empties", [][]string{{"RPUSH", "q", "a"}}, "q", cmd("RPOP", "q")),
-		invalidated("other/expire", [][]string{{"SET", "k", "v"}}, "k", cmd("EXPIRE", "k", "100")),
-		invalidated("other/pexpire-missing", nil, "k", cmd("PEXPIRE", "k", "100")),
-		invalidated("other/persist", [][]string{{"SET", "k", "v", "EX", "100"}}, "k", cmd("PERSIST", "k")),
-		invalidated("other/persist-no-ttl", [][]string{{"SET", "k", "v"}}, "k", cmd("PERSIST", "k")),
-		invalidated("other/rename-source", [][]string{{"SET", "k", "v"}}, "k", cmd("RENAME", "k", "dst")),
-		invalidated("other/rename-destination", [][]string{{"SET", "src", "v"}}, "k", cmd("RENAME", "src", "k")),
-		invalidated("other/renamenx-refused", [][]string{{"SET", "src", "v"}, {"SET", "k", "v"}}, "k", cmd("RENAMENX", "src", "k")),
-		invalidated("other/move-away", [][]string{{"SET", "k", "v"}}, "k", cmd("MOVE", "k", "1")),
-		invalidated("other/move-refused", [][]string{{"SET", "k", "v"}, {"SELECT", "1"}, {"SET", "k", "v"}, {"SELECT", "0"}}, "k", cmd("MOVE", "k", "1")),
-		invalidated("other/move-in", [][]string{{"SELECT", "1"}, {"SET", "k", "v"}}, "k", cmd("MOVE", "k", "0")),
-		invalidated("other/copy-onto", [][]string{{"SET", "src", "v"}}, "k", cmd("COPY", "src", "k")),
-		invalidated("other/copy-onto-replace", [][]string{{"SET", "src", "v"}, {"SET", "k", "old"}}, "k", cmd("COPY", "src", "k", "REPLACE")),
-		invalidated("other/copy-refused", [][]string{{"SET", "src", "v"}, {"SET", "k", "old"}}, "k", cmd("COPY", "src", "k")),
-		invalidated("other/copy-from", [][]string{{"SET", "k", "v"}}, "k", cmd("COPY", "k", "dst")),
-		invalidated("other/copy-other-db", [][]string{{"SET", "src", "v"}}, "k", cmd("COPY", "src", "k", "DB", "1")),
-		invalidated("other/flushdb-present", [][]string{{"SET", "k", "v"}}, "k", cmd("FLUSHDB")),
-		invalidated("other/flushdb-absent", [][]string{{"SET", "x", "v"}}, "k", cmd("FLUSHDB")),
-		invalidated("other/flushdb-other-db", [][]string{{"SET", "k", "v"}}, "k", cmd("SELECT", "1"), cmd("SET", "k", "v"), cmd("FLUSHDB")),
-		invalidated("other/flushall-present", [][]string{{"SET", "k", "v"}}, "k", cmd("FLUSHALL")),
-		invalidated("other/flushall-absent", [][]string{{"SELECT", "3"}, {"SET", "k", "v"}}, "k", cmd("FLUSHALL")),
-		invalidated("other/swapdb-present-here", [][]string{{"SET", "k", "v"}}, "k", cmd("SWAPDB", "0", "1")),
-		invalidated("other/swapdb-present-there", [][]string{{"SELECT", "1"}, {"SET", "k", "v"}}, "k", cmd("SWAPDB", "0", "1")),
-		invalidated("other/swapdb-absent", [][]string{{"SET", "x", "v"}, {"SELECT", "1"}, {"SET", "y", "v"}}, "k", cmd("SWAPDB", "1", "0")),
-		invalidated("other/swapdb-unrelated", [][]string{{"SET", "k", "v"}, {"SELECT", "1"}, {"SET", "k", "v"}}, "k", cmd("SWAPDB", "1", "2")),
-		invalidated("other/write-other-db", [][]string{{"SET", "k", "v"}}, "k", cmd("SELECT", "1"), cmd("SET", "k", "w"), cmd("DEL", "k"), cmd("LPUSH", "k", "x")),
-		invalidated("other/write-other-key", [][]string{{"SET", "k", "v"}}, "k", cmd("SET", "k2", "w"), cmd("SET", "K", "w")),
-		invalidated("other/failed-write", [][]string{{"SET", "k", "v"}}, "k", cmd("LPUSH", "k", "x"), cmd("INCR", "k"), cmd("SET", "k", "w", "NX")),
-		invalidated("other/incr", [][]string{{"SET", "k", "1"}}, "k", cmd("INCR", "k")),
-		invalidated("other/zadd", [][]string{{"ZADD", "unacked_index", "1", "a"}}, "unacked_index", cmd("ZADD", "unacked_index", "1795487183.2362268", "b")),
-		invalidated("other/transaction", [][]string{{"SET", "k", "v"}}, "k", cmd("MULTI"), cmd("SET", "k", "w"), cmd("EXEC")),
-		invalidated("other/discarded-transaction", [][]string{{"SET", "k", "v"}}, "k", cmd("MULTI"), cmd("SET", "k", "w"), cmd("DISCARD")),
+		invalidated("other/set", [][]string{{"SET", "k", "v"}}, "k", req("SET", "k", "w")),
+		invalidated("other/set-same-value", [][]string{{"SET", "k", "v"}}, "k", req("SET", "k", "v")),
+		invalidated("other/read-only", [][]string{{"SET", "k", "v"}}, "k", req("GET", "k"), req("EXISTS", "k"), req("TTL", "k"), req("OBJECT", "FREQ", "k")),
+		invalidated("other/del", [][]string{{"SET", "k", "v"}}, "k", req("DEL", "k")),
+		invalidated("other/del-missing", nil, "k", req("DEL", "k")),
+		invalidated("other/hset-other-field", [][]string{{"HSET", "unacked", "t1", "x"}}, "unacked", req("HSET", "unacked", "t2", "y")),
+		invalidated("other/hdel-other-field", [][]string{{"HSET", "unacked", "t1", "x", "t2", "y"}}, "unacked", req("HDEL", "unacked", "t2")),
+		invalidated("other/hget", [][]string{{"HSET", "unacked", "t1", "x"}}, "unacked", req("HGET", "unacked", "t1"), req("HGETALL", "unacked")),
+		invalidated("other/lpush", [][]string{{"RPUSH", "q", "a"}}, "q", req("LPUSH", "q", "b")),
+		invalidated("other/lpush-creates", nil, "q", req("LPUSH", "q", "b")),
+		invalidated("other/rpop-empties", [][]string{{"RPUSH", "q", "a"}}, "q", req("RPOP", "q")),
+		invalidated("other/expire", [][]string{{"SET", "k", "v"}}, "k", req("EXPIRE", "k", "100")),
+		invalidated("other/pexpire-missing", nil, "k", req("PEXPIRE", "k", "100")),
+		invalidated("other/persist", [][]string{{"SET", "k", "v", "EX", "100"}}, "k", req("PERSIST", "k")),
+		invalidated("other/persist-no-ttl", [][]string{{"SET", "k", "v"}}, "k", req("PERSIST", "k")),
+		invalidated("other/rename-source", [][]string{{"SET", "k", "v"}}, "k", req("RENAME", "k", "dst")),
+		invalidated("other/rename-destination", [][]string{{"SET", "src", "v"}}, "k", req("RENAME", "src", "k")),
+		invalidated("other/renamenx-refused", [][]string{{"SET", "src", "v"}, {"SET", "k", "v"}}, "k", req("RENAMENX", "src", "k")),
+		invalidated("other/move-away", [][]string{{"SET", "k", "v"}}, "k", req("MOVE", "k", "1")),
+		invalidated("other/move-refused", [][]string{{"SET", "k", "v"}, {"SELECT", "1"}, {"SET", "k", "v"}, {"SELECT", "0"}}, "k", req("MOVE", "k", "1")),
+		invalidated("other/move-in", [][]string{{"SELECT", "1"}, {"SET", "k", "v"}}, "k", req("MOVE", "k", "0")),
+		invalidated("other/copy-onto", [][]string{{"SET", "src", "v"}}, "k", req("COPY", "src", "k")),
+		invalidated("other/copy-onto-replace", [][]string{{"SET", "src", "v"}, {"SET", "k", "old"}}, "k", req("COPY", "src", "k", "REPLACE")),
+		invalidated("other/copy-refused", [][]string{{"SET", "src", "v"}, {"SET", "k", "old"}}, "k", req("COPY", "src", "k")),
+		invalidated("other/copy-from", [][]string{{"SET", "k", "v"}}, "k", req("COPY", "k", "dst")),
+		invalidated("other/copy-other-db", [][]string{{"SET", "src", "v"}}, "k", req("COPY", "src", "k", "DB", "1")),
+		invalidated("other/flushdb-present", [][]string{{"SET", "k", "v"}}, "k", req("FLUSHDB")),
+		invalidated("other/flushdb-absent", [][]string{{"SET", "x", "v"}}, "k", req("FLUSHDB")),
+		invalidated("other/flushdb-other-db", [][]string{{"SET", "k", "v"}}, "k", req("SELECT", "1"), req("SET", "k", "v"), req("FLUSHDB")),
+		invalidated("other/flushall-present", [][]string{{"SET", "k", "v"}}, "k", req("FLUSHALL")),
+		invalidated("other/flushall-absent", [][]string{{"SELECT", "3"}, {"SET", "k", "v"}}, "k", req("FLUSHALL")),
+		invalidated("other/swapdb-present-here", [][]string{{"SET", "k", "v"}}, "k", req("SWAPDB", "0", "1")),
+		invalidated("other/swapdb-present-there", [][]string{{"SELECT", "1"}, {"SET", "k", "v"}}, "k", req("SWAPDB", "0", "1")),
+		invalidated("other/swapdb-absent", [][]string{{"SET", "x", "v"}, {"SELECT", "1"}, {"SET", "y", "v"}}, "k", req("SWAPDB", "1", "0")),
+		invalidated("other/swapdb-unrelated", [][]string{{"SET", "k", "v"}, {"SELECT", "1"}, {"SET", "k", "v"}}, "k", req("SWAPDB", "1", "2")),
+		invalidated("other/write-other-db", [][]string{{"SET", "k", "v"}}, "k", req("SELECT", "1"), req("SET", "k", "w"), req("DEL", "k"), req("LPUSH", "k", "x")),
+		invalidated("other/write-other-key", [][]string{{"SET", "k", "v"}}, "k", req("SET", "k2", "w"), req("SET", "K", "w")),
+		invalidated("other/failed-write", [][]string{{"SET", "k", "v"}}, "k", req("LPUSH", "k", "x"), req("INCR", "k"), req("SET", "k", "w", "NX")),
+		invalidated("other/incr", [][]string{{"SET", "k", "1"}}, "k", req("INCR", "k")),
+		invalidated("other/zadd", [][]string{{"ZADD", "unacked_index", "1", "a"}}, "unacked_index", req("ZADD", "unacked_index", "1795487183.2362268", "b")),
+		invalidated("other/transaction", [][]string{{"SET", "k", "v"}}, "k", req("MULTI"), req("SET", "k", "w"), req("EXEC")),
+		invalidated("other/discarded-transaction", [][]string{{"SET", "k", "v"}}, "k", req("MULTI"), req("SET", "k", "w"), req("DISCARD")),
 		{name: "other/write-while-queueing", conns: 2, steps: []txStep{
 			c(0, "SET", "k", "1"), c(0, "WATCH", "k"), c(0, "MULTI"), c(0, "INCR", "k"), c(1, "SET", "k", "10"), c(0, "EXEC"), c(0, "GET", "k")}},
 		{name: "other/write-after-exec", conns: 2, steps: []txStep{
@@ -285,9 +285,9 @@ func watchClientCases() []txCase {
 		// whether another client's read deleted it or not; a key already
 		// expired when watched is not, even once deleted.
 		{name: "expiry/expires-between", conns: 2, steps: []txStep{
-			c(0, "SET", "k", "v", "PX", "50"), c(0, "WATCH", "k"), goneOn(1, "k"), c(0, "MULTI"), c(0, "GET", "k"), c(0, "EXEC")}},
+			c(0, "SET", "k", "v", "PX", "150"), c(0, "WATCH", "k"), goneOn(1, "k"), c(0, "MULTI"), c(0, "GET", "k"), c(0, "EXEC")}},
 		{name: "expiry/expires-untouched", conns: 2, steps: []txStep{
-			c(0, "SET", "k", "v", "PX", "20"), c(0, "WATCH", "k"), sleepFor(40 * time.Millisecond), c(0, "MULTI"), c(0, "EXEC")}},
+			c(0, "SET", "k", "v", "PX", "150"), c(0, "WATCH", "k"), sleepFor(175 * time.Millisecond), c(0, "MULTI"), c(0, "EXEC")}},
 		{name: "expiry/long-ttl-not-expired", conns: 2, steps: []txStep{
 			c(0, "SET", "k", "v", "PX", "100000"), c(0, "WATCH", "k"), c(1, "PTTL", "k").withMode(), c(0, "MULTI"), c(0, "GET", "k"), c(0, "EXEC")}},
 		{name: "expiry/already-expired-deleted-by-other", conns: 2, steps: []txStep{
@@ -344,7 +344,7 @@ func multiBlockingCases() []txCase {
 			c(0, "MULTI"), c(0, "RPUSH", "k", "a"), c(0, "EXEC"), tx(recvOn(2)), c(0, "CLIENT", "UNBLOCK", "{id1}"), tx(recvOn(1))}},
 		{name: "blocking/kombu-restore-wakes-consumer", conns: 2, steps: []txStep{
 			c(0, "HSET", "unacked", "tag", "[msg]"), c(0, "ZADD", "unacked_index", "1795487183.2362268", "tag"),
-			tx(sendOn(1, "BRPOP", "celery", "celery"+kombuSep+"3", "celery"+kombuSep+"6", "celery"+kombuSep+"9", "1")), tx(awaitBlocked(1)),
+			tx(sendOn(1, "BRPOP", "celery", "celery"+kombuSep+"3", "celery"+kombuSep+"6", "celery"+kombuSep+"9", "5")), tx(awaitBlocked(1)),
 			c(0, "WATCH", "unacked"), c(0, "HGET", "unacked", "tag"), c(0, "MULTI"), c(0, "ZREM", "unacked_index", "tag"), c(0, "HDEL", "unacked", "tag"),
 			c(0, "RPUSH", "celery", "[msg]"), c(0, "EXEC"), tx(recvOn(1)), c(0, "EXISTS", "celery", "unacked", "unacked_index")}},
 		{name: "blocking/served-pop-touches-watch", conns: 3, steps: []txStep{
@@ -352,7 +352,7 @@ func multiBlockingCases() []txCase {
 			c(2, "MULTI"), c(2, "RPUSH", "q", "a"), c(2, "EXEC"), tx(recvOn(1)), c(0, "MULTI"), c(0, "EXEC")}},
 		{name: "blocking/exec-pipelined-with-waiter", conns: 2, steps: []txStep{
 			tx(sendOn(1, "BLPOP", "q", "0")), tx(awaitBlocked(1)),
-			pipeOn(0, cmd("MULTI"), cmd("RPUSH", "q", "a"), cmd("EXEC"), cmd("MULTI"), cmd("RPUSH", "q", "b"), cmd("EXEC"), cmd("LRANGE", "q", "0", "-1")),
+			pipeOn(0, req("MULTI"), req("RPUSH", "q", "a"), req("EXEC"), req("MULTI"), req("RPUSH", "q", "b"), req("EXEC"), req("LRANGE", "q", "0", "-1")),
 			tx(recvOn(1))}},
 	}
 }
@@ -431,40 +431,40 @@ func multiClientStateCases() []txCase {
 func multiPipelineCases() []txCase {
 	const tag = "b37d7f4e-3c5a-4d1e-9f7a-2c6f5e1d8a90"
 	body := kombuJSON(tag, 1024)
-	many := []([]string){cmd("MULTI")}
+	many := []([]string){req("MULTI")}
 	for i := 0; i < 300; i++ {
-		many = append(many, cmd("RPUSH", "l", itoa(i)), cmd("INCR", "n"))
+		many = append(many, req("RPUSH", "l", itoa(i)), req("INCR", "n"))
 	}
-	many = append(many, cmd("LLEN", "l"), cmd("EXEC"), cmd("GET", "n"))
+	many = append(many, req("LLEN", "l"), req("EXEC"), req("GET", "n"))
 	return []txCase{
 		{name: "pipeline/redis-py-transaction", conns: 1, steps: []txStep{
-			pipeOn(0, cmd("MULTI"), cmd("SET", "k", "v"), cmd("GET", "k"), cmd("INCR", "n"), cmd("EXPIRE", "k", "100"), cmd("EXEC"))}},
+			pipeOn(0, req("MULTI"), req("SET", "k", "v"), req("GET", "k"), req("INCR", "n"), req("EXPIRE", "k", "100"), req("EXEC"))}},
 		{name: "pipeline/queue-error", conns: 1, steps: []txStep{
-			pipeOn(0, cmd("MULTI"), cmd("SET", "k", "v"), cmd("NOSUCH"), cmd("GET"), cmd("INCR", "n"), cmd("EXEC"), cmd("EXISTS", "k", "n"))}},
+			pipeOn(0, req("MULTI"), req("SET", "k", "v"), req("NOSUCH"), req("GET"), req("INCR", "n"), req("EXEC"), req("EXISTS", "k", "n"))}},
 		{name: "pipeline/runtime-error", conns: 1, steps: []txStep{
-			c(0, "SET", "s", "v"), pipeOn(0, cmd("MULTI"), cmd("LPUSH", "s", "a"), cmd("INCR", "n"), cmd("INCR", "s"), cmd("EXEC"))}},
+			c(0, "SET", "s", "v"), pipeOn(0, req("MULTI"), req("LPUSH", "s", "a"), req("INCR", "n"), req("INCR", "s"), req("EXEC"))}},
 		{name: "pipeline/watch-then-transaction", conns: 2, steps: []txStep{
 			c(0, "SET", "k", "1"), c(0, "WATCH", "k"), c(0, "GET", "k"),
-			pipeOn(0, cmd("MULTI"), cmd("SET", "k", "2"), cmd("EXEC")),
+			pipeOn(0, req("MULTI"), req("SET", "k", "2"), req("EXEC")),
 			c(0, "WATCH", "k"), c(0, "GET", "k"), c(1, "SET", "k", "9"),
-			pipeOn(0, cmd("MULTI"), cmd("SET", "k", "3"), cmd("EXEC")), c(0, "GET", "k")}},
+			pipeOn(0, req("MULTI"), req("SET", "k", "3"), req("EXEC")), c(0, "GET", "k")}},
 		{name: "pipeline/kombu-qos-append", conns: 1, steps: []txStep{
-			pipeOn(0, cmd("MULTI"), cmd("ZADD", "unacked_index", "1795487183.2362268", tag), cmd("HSET", "unacked", tag, body), cmd("EXEC")),
-			pipeOn(0, cmd("MULTI"), cmd("ZREM", "unacked_index", tag), cmd("HDEL", "unacked", tag), cmd("EXEC"))}},
+			pipeOn(0, req("MULTI"), req("ZADD", "unacked_index", "1795487183.2362268", tag), req("HSET", "unacked", tag, body), req("EXEC")),
+			pipeOn(0, req("MULTI"), req("ZREM", "unacked_index", tag), req("HDEL", "unacked", tag), req("EXEC"))}},
 		{name: "pipeline/two-transactions", conns: 1, steps: []txStep{
-			pipeOn(0, cmd("MULTI"), cmd("RPUSH", "q", "a"), cmd("EXEC"), cmd("MULTI"), cmd("RPUSH", "q", "b"), cmd("LRANGE", "q", "0", "-1"), cmd("EXEC"),
-				cmd("EXEC"), cmd("DISCARD"))}},
+			pipeOn(0, req("MULTI"), req("RPUSH", "q", "a"), req("EXEC"), req("MULTI"), req("RPUSH", "q", "b"), req("LRANGE", "q", "0", "-1"), req("EXEC"),
+				req("EXEC"), req("DISCARD"))}},
 		{name: "pipeline/discard-in-pipeline", conns: 1, steps: []txStep{
-			pipeOn(0, cmd("MULTI"), cmd("SET", "k", "v"), cmd("DISCARD"), cmd("GET", "k"), cmd("MULTI"), cmd("MULTI"), cmd("EXEC"))}},
+			pipeOn(0, req("MULTI"), req("SET", "k", "v"), req("DISCARD"), req("GET", "k"), req("MULTI"), req("MULTI"), req("EXEC"))}},
 		{name: "pipeline/large-transaction", conns: 1, steps: []txStep{pipeOn(0, many...)}},
 		{name: "pipeline/blocking-inside", conns: 1, steps: []txStep{
-			pipeOn(0, cmd("MULTI"), cmd("BRPOP", "q", "0"), cmd("LPUSH", "q", "x"), cmd("BRPOP", "q", "0"), cmd("BLPOP", "q", "0"), cmd("EXEC"), cmd("PING"))}},
+			pipeOn(0, req("MULTI"), req("BRPOP", "q", "0"), req("LPUSH", "q", "x"), req("BRPOP", "q", "0"), req("BLPOP", "q", "0"), req("EXEC"), req("PING"))}},
 		{name: "pipeline/inline-commands", conns: 1, steps: []txStep{
 			rawTextOn(0, "MULTI\r\nSET k v\r\nGET k\r\nEXEC\r\nGET k\r\n", 5)}},
 		{name: "pipeline/quit-inside", conns: 2, steps: []txStep{
-			pipeOn(0, cmd("MULTI"), cmd("SET", "k", "v"), cmd("QUIT")), tx(closedOn(0)), c(1, "EXISTS", "k")}},
+			pipeOn(0, req("MULTI"), req("SET", "k", "v"), req("QUIT")), tx(closedOn(0)), c(1, "EXISTS", "k")}},
 		{name: "pipeline/reset-inside", conns: 1, steps: []txStep{
-			pipeOn(0, cmd("MULTI"), cmd("SET", "k", "v"), cmd("RESET"), cmd("EXEC"), cmd("EXISTS", "k"))}},
+			pipeOn(0, req("MULTI"), req("SET", "k", "v"), req("RESET"), req("EXEC"), req("EXISTS", "k"))}},
 	}
 }
 
@@ -474,12 +474,12 @@ func kombuConcurrentCases() []txCase {
 	body := kombuJSON(tag, 1024)
 	otherBody := kombuJSON(other, 1024)
 	appendTx := func(conn int, t, b, score string) []txStep {
-		return []txStep{pipeOn(conn, cmd("MULTI"), cmd("ZADD", "unacked_index", score, t), cmd("HSET", "unacked", t, b), cmd("EXEC"))}
+		return []txStep{pipeOn(conn, req("MULTI"), req("ZADD", "unacked_index", score, t), req("HSET", "unacked", t, b), req("EXEC"))}
 	}
 	restore := func(push string) []txStep {
 		return []txStep{
 			c(0, "WATCH", "unacked"), c(0, "HGET", "unacked", tag),
-			pipeOn(0, cmd("MULTI"), cmd("ZREM", "unacked_index", tag), cmd("HDEL", "unacked", tag), cmd(push, "celery", body), cmd("EXEC")),
+			pipeOn(0, req("MULTI"), req("ZREM", "unacked_index", tag), req("HDEL", "unacked", tag), req(push, "celery", body), req("EXEC")),
 		}
 	}
 	var steps1, steps2, steps3, steps4 []txStep
@@ -487,32 +487,32 @@ func kombuConcurrentCases() []txCase {
 	steps1 = append(steps1, appendTx(1, tag, body, "1795487183.2362268")...)
 	steps1 = append(steps1, c(0, "WATCH", "unacked"), c(0, "HGET", "unacked", tag), c(1, "ZADD", "unacked_index", "1795487185.4058571", "x"),
 		c(1, "LPUSH", "celery", "other-message"))
-	steps1 = append(steps1, pipeOn(0, cmd("MULTI"), cmd("ZREM", "unacked_index", tag), cmd("HDEL", "unacked", tag), cmd("RPUSH", "celery", body), cmd("EXEC")),
+	steps1 = append(steps1, pipeOn(0, req("MULTI"), req("ZREM", "unacked_index", tag), req("HDEL", "unacked", tag), req("RPUSH", "celery", body), req("EXEC")),
 		c(0, "LRANGE", "celery", "0", "-1"), c(0, "ZRANGE", "unacked_index", "0", "-1", "WITHSCORES"))
 	// Another worker delivers a message in between: EXEC is null, the
 	// client retries at once and succeeds.
 	steps2 = append(steps2, appendTx(1, tag, body, "1795487183.2362268")...)
 	steps2 = append(steps2, c(0, "WATCH", "unacked"), c(0, "HGET", "unacked", tag))
 	steps2 = append(steps2, appendTx(1, other, otherBody, "1795487185.4058571")...)
-	steps2 = append(steps2, pipeOn(0, cmd("MULTI"), cmd("ZREM", "unacked_index", tag), cmd("HDEL", "unacked", tag), cmd("RPUSH", "celery", body), cmd("EXEC")))
+	steps2 = append(steps2, pipeOn(0, req("MULTI"), req("ZREM", "unacked_index", tag), req("HDEL", "unacked", tag), req("RPUSH", "celery", body), req("EXEC")))
 	steps2 = append(steps2, restore("RPUSH")...)
 	steps2 = append(steps2, c(0, "LLEN", "celery"), c(0, "HKEYS", "unacked"), c(0, "ZRANGE", "unacked_index", "0", "-1"))
 	// Another worker acks a different message in between.
 	steps3 = append(steps3, appendTx(1, tag, body, "1795487183.2362268")...)
 	steps3 = append(steps3, appendTx(1, other, otherBody, "1795487185.4058571")...)
 	steps3 = append(steps3, c(0, "WATCH", "unacked"), c(0, "HGET", "unacked", tag),
-		pipeOn(1, cmd("MULTI"), cmd("ZREM", "unacked_index", other), cmd("HDEL", "unacked", other), cmd("EXEC")),
-		pipeOn(0, cmd("MULTI"), cmd("ZREM", "unacked_index", tag), cmd("HDEL", "unacked", tag), cmd("LPUSH", "celery", body), cmd("EXEC")))
+		pipeOn(1, req("MULTI"), req("ZREM", "unacked_index", other), req("HDEL", "unacked", other), req("EXEC")),
+		pipeOn(0, req("MULTI"), req("ZREM", "unacked_index", tag), req("HDEL", "unacked", tag), req("LPUSH", "celery", body), req("EXEC")))
 	steps3 = append(steps3, restore("LPUSH")...)
 	steps3 = append(steps3, c(0, "LRANGE", "celery", "0", "-1"), c(0, "EXISTS", "unacked", "unacked_index"))
 	// Two workers restore the same tag: the loser's EXEC is null, and
 	// on retry HGET finds nothing, so it only removes the index entry.
 	steps4 = append(steps4, appendTx(1, tag, body, "1795487183.2362268")...)
 	steps4 = append(steps4, c(0, "WATCH", "unacked"), c(1, "WATCH", "unacked"), c(0, "HGET", "unacked", tag), c(1, "HGET", "unacked", tag),
-		pipeOn(0, cmd("MULTI"), cmd("ZREM", "unacked_index", tag), cmd("HDEL", "unacked", tag), cmd("RPUSH", "celery", body), cmd("EXEC")),
-		pipeOn(1, cmd("MULTI"), cmd("ZREM", "unacked_index", tag), cmd("HDEL", "unacked", tag), cmd("RPUSH", "celery", body), cmd("EXEC")),
+		pipeOn(0, req("MULTI"), req("ZREM", "unacked_index", tag), req("HDEL", "unacked", tag), req("RPUSH", "celery", body), req("EXEC")),
+		pipeOn(1, req("MULTI"), req("ZREM", "unacked_index", tag), req("HDEL", "unacked", tag), req("RPUSH", "celery", body), req("EXEC")),
 		c(1, "WATCH", "unacked"), c(1, "HGET", "unacked", tag),
-		pipeOn(1, cmd("MULTI"), cmd("ZREM", "unacked_index", tag), cmd("HDEL", "unacked", tag), cmd("EXEC")),
+		pipeOn(1, req("MULTI"), req("ZREM", "unacked_index", tag), req("HDEL", "unacked", tag), req("EXEC")),
 		c(0, "LLEN", "celery"))
 	return []txCase{
 		{name: "kombu/restore-uncontended", conns: 2, steps: steps1},

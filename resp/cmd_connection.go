@@ -316,12 +316,16 @@ func (c *Client) infoLine(nowMs int64) string {
 }
 
 func clientKillCommand(c *Client) {
+	// An address filter is active once given, even if empty: Redis compares
+	// strings, so an empty address matches no client (it must not mean
+	// "any").
 	var addr, laddr, user, typ string
+	var hasAddr, hasLaddr bool
 	var id int64
 	skipme := true
 	switch {
 	case len(c.argv) == 3:
-		addr = string(c.argv[2])
+		addr, hasAddr = cstr(c.argv[2], len(c.argv[2])), true
 		skipme = false
 	case len(c.argv) > 3:
 		for i := 2; i < len(c.argv); i += 2 {
@@ -341,9 +345,9 @@ func clientKillCommand(c *Client) {
 				}
 				typ = t
 			case optIs(opt, "addr") && more:
-				addr = cstr(c.argv[i+1], len(c.argv[i+1]))
+				addr, hasAddr = cstr(c.argv[i+1], len(c.argv[i+1])), true
 			case optIs(opt, "laddr") && more:
-				laddr = cstr(c.argv[i+1], len(c.argv[i+1]))
+				laddr, hasLaddr = cstr(c.argv[i+1], len(c.argv[i+1])), true
 			case optIs(opt, "user") && more:
 				user = string(c.argv[i+1])
 				if user != "default" {
@@ -372,7 +376,7 @@ func clientKillCommand(c *Client) {
 	killed := 0
 	closeSelf := false
 	for _, cl := range c.srv.sortedClients() {
-		if addr != "" && cl.addr != addr || laddr != "" && cl.laddr != laddr ||
+		if hasAddr && cl.addr != addr || hasLaddr && cl.laddr != laddr ||
 			typ != "" && cl.typeName() != typ || id != 0 && cl.id != id ||
 			user != "" && cl.user != user || cl == c && skipme {
 			continue

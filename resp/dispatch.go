@@ -126,6 +126,10 @@ func (s *Server) settleBatch() {
 	per := end.Sub(s.unitStart).Nanoseconds() / int64(len(s.batch))
 	for _, cmd := range s.batch {
 		cmd.stats.nsec += per
+		if cmd.stats.latency == nil {
+			cmd.stats.latency = &latencyHist{}
+		}
+		cmd.stats.latency.record(per)
 	}
 	s.batch = s.batch[:0]
 	s.unitStart = end

@@ -29,7 +29,7 @@ var infoSections = []struct {
 	{"modules", true, func(*Server, *infoBuilder) {}},
 	{"commandstats", false, (*Server).infoCommandstats},
 	{"errorstats", true, (*Server).infoErrorstats},
-	{"latencystats", false, func(*Server, *infoBuilder) {}},
+	{"latencystats", false, (*Server).infoLatencystats},
 	{"cluster", true, func(_ *Server, b *infoBuilder) { b.field("cluster_enabled", "0") }},
 	{"keyspace", true, (*Server).infoKeyspace},
 }
@@ -379,14 +379,7 @@ func (s *Server) infoCPU(b *infoBuilder) {
 }
 
 func (s *Server) infoCommandstats(b *infoBuilder) {
-	var all []*Command
-	for _, c := range s.table.sorted {
-		all = append(all, c)
-		for _, sub := range c.Sub {
-			all = append(all, sub)
-		}
-	}
-	for _, c := range all {
+	for _, c := range s.allCommands() {
 		st := c.stats
 		if st.calls == 0 && st.failed == 0 && st.rejected == 0 {
 			continue
@@ -399,6 +392,24 @@ func (s *Server) infoCommandstats(b *infoBuilder) {
 		b.field("cmdstat_"+c.fullName, fmt.Sprintf("calls=%d,usec=%d,usec_per_call=%.2f,rejected_calls=%d,failed_calls=%d",
 			st.calls, usec, per, st.rejected, st.failed))
 	}
+}
+
+func (s *Server) infoLatencystats(b *infoBuilder) {
+	for _, c := range s.allCommands() {
+		if h := c.stats.latency; h != nil && h.total > 0 {
+			b.field("latency_percentiles_usec_"+c.fullName, h.infoLine())
+		}
+	}
+}
+
+// allCommands lists commands and subcommands in table order.
+func (s *Server) allCommands() []*Command {
+	var all []*Command
+	for _, c := range s.table.sorted {
+		all = append(all, c)
+		all = append(all, c.Sub...)
+	}
+	return all
 }
 
 func (s *Server) infoErrorstats(b *infoBuilder) {

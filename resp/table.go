@@ -102,6 +102,7 @@ type Command struct {
 
 type commandStats struct {
 	calls, nsec, rejected, failed int64
+	latency                       *latencyHist
 }
 
 // FullName returns the name Redis uses in errors and stats ("config|get").
