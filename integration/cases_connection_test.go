@@ -709,6 +709,10 @@ func connectionXCases() []xcase {
 			x("CLIENT", "KILL", "{addr1}"), closedOn(1), x("CLIENT", "LIST", "ID", "{id1}"),
 			on(2, "CLIENT", "KILL", "{addr1}"), on(2, "CLIENT", "KILL", "{laddr}"), x("PING")}},
 		{name: "client/kill-self-old-form", steps: []xstep{x("CLIENT", "KILL", "{addr}").closing()}},
+		// An empty address is a filter that matches nobody, not "any".
+		{name: "client/kill-empty-address", conns: 2, steps: []xstep{
+			x("CLIENT", "KILL", ""), x("CLIENT", "KILL", "ADDR", ""), x("CLIENT", "KILL", "LADDR", "", "SKIPME", "no"),
+			on(1, "PING"), x("PING")}},
 		{name: "client/kill-by-id", conns: 3, steps: []xstep{
 			x("CLIENT", "KILL", "ID", "{id1}"), closedOn(1), x("CLIENT", "KILL", "ID", "{id1}"), x("CLIENT", "KILL", "ID", "{id}"),
 			x("CLIENT", "KILL", "ID", "{id}", "SKIPME", "yes"), on(2, "PING"), x("CLIENT", "LIST", "ID", "{id}", "{id2}").with(cmpClients)}},

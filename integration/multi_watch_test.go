@@ -283,7 +283,10 @@ func watchClientCases() []txCase {
 			c(0, "SELECT", "1"), c(0, "WATCH", "k"), c(0, "SELECT", "0"), c(1, "SELECT", "1"), c(1, "SET", "k", "db1"), c(0, "MULTI"), c(0, "EXEC")}},
 		// Expiry: a key that expires between WATCH and EXEC is a change,
 		// whether another client's read deleted it or not; a key already
-		// expired when watched is not, even once deleted.
+		// expired when watched is not, even once deleted. The pauses are
+		// the harness's one kind of sleep: a PX 1 key must be expired yet
+		// untouched when WATCH runs, and in expires-untouched nothing may
+		// look at the key before EXEC.
 		{name: "expiry/expires-between", conns: 2, steps: []txStep{
 			c(0, "SET", "k", "v", "PX", "150"), c(0, "WATCH", "k"), goneOn(1, "k"), c(0, "MULTI"), c(0, "GET", "k"), c(0, "EXEC")}},
 		{name: "expiry/expires-untouched", conns: 2, steps: []txStep{
