@@ -276,6 +276,7 @@ func (c *Client) typeName() string {
 // infoLine renders the client as one CLIENT LIST line, with Redis 7.0's
 // fields in Redis 7.0's order.
 func (c *Client) infoLine(nowMs int64) string {
+	// Redis 7.0's flag letters, in its order.
 	flags := ""
 	if c.flags&flagPubsub != 0 {
 		flags += "P"
@@ -286,14 +287,17 @@ func (c *Client) infoLine(nowMs int64) string {
 	if c.flags&flagBlocked != 0 {
 		flags += "b"
 	}
+	if c.flags&flagDirtyCAS != 0 {
+		flags += "d"
+	}
 	if c.flags&flagCloseAfterReply != 0 {
 		flags += "c"
 	}
+	if c.flags&flagCloseASAP != 0 {
+		flags += "A"
+	}
 	if c.flags&flagNoEvict != 0 {
 		flags += "e"
-	}
-	if c.flags&flagNoTouch != 0 {
-		flags += "T"
 	}
 	if flags == "" {
 		flags = "N"

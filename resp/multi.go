@@ -14,10 +14,17 @@ import (
 //     command hits when it runs are reported inside EXEC's array.
 //   - EXEC runs the queue as one unit: blocking commands do not block, and
 //     clients blocked on keys the transaction pushed to are served after it.
+//   - An EXEC rejected before it runs (arity, NOAUTH) answers EXECABORT
+//     with the rejection as its reason and discards the transaction.
+//   - While EXEC runs, the client is still in MULTI with its queue (CLIENT
+//     LIST shows flag x and multi=<n>); errors of the queued commands are
+//     counted against them, not against EXEC.
 //   - WATCH remembers (db, key) pairs; any change to such a key by anyone
 //     (a write, expiry, FLUSHDB/FLUSHALL/SWAPDB of its database) marks the
 //     watcher dirty, and its EXEC replies null. A key that was live when
-//     watched and is logically expired at EXEC time counts as changed.
+//     watched and is logically expired at EXEC time counts as changed; one
+//     already expired when watched does not, and its deletion (lazy,
+//     active, flush) is no change either (Redis 7.0's watchedKey.expired).
 
 // queuedCommand is a command stored by MULTI, with its own copy of argv
 // (the read buffer it came from is reused).
@@ -26,12 +33,17 @@ type queuedCommand struct {
 	argv [][]byte
 }
 
-// multiState is a client's transaction in progress.
+// multiState is a client's transaction in progress, plus the per-client
+// transaction bookkeeping that outlives one (EXEC's error count, WATCH's
+// expired-key count).
 type multiState struct {
 	commands []queuedCommand
 	// execErrors counts the error replies of the commands the last EXEC
 	// ran, for call to leave out of EXEC's own failed count.
 	execErrors int64
+	// expiredWatches counts the client's watched keys flagged expired,
+	// so touching a key looks the flag up only when one may be set.
+	expiredWatches int
 }
 
 // watchedKey is a key a client watches.
@@ -186,6 +198,9 @@ func (c *Client) watchForKey(key []byte) {
 		expired = c.db.IsExpired(e)
 	}
 	c.watched = append(c.watched, watchedKey{db: bk.db, key: bk.key, expired: expired})
+	if expired {
+		c.mstate.expiredWatches++
+	}
 	s.watching[bk] = append(s.watching[bk], c)
 }
 
@@ -207,6 +222,7 @@ func (c *Client) unwatchAllKeys() {
 		}
 	}
 	c.watched = nil
+	c.mstate.expiredWatches = 0
 }
 
 // watchedKeyExpired reports whether a key that was live when watched has
@@ -236,12 +252,40 @@ func (s *Server) touchWatchedKey(db int, key string) {
 	}
 	gone := s.ks.DB(db).Peek([]byte(key)) == nil
 	for _, c := range cs {
-		if w := c.watchedEntry(db, key); w != nil && w.expired && gone {
-			w.expired = false
+		if gone && c.setWatchExpired(db, key, false) {
 			continue
 		}
 		c.flags |= flagDirtyCAS
 	}
+}
+
+// watchExpired reports whether c watches (db, key) as a key that had
+// already expired when watched.
+func (c *Client) watchExpired(db int, key string) bool {
+	if c.mstate.expiredWatches == 0 {
+		return false
+	}
+	w := c.watchedEntry(db, key)
+	return w != nil && w.expired
+}
+
+// setWatchExpired changes the expired flag of c's watch of (db, key) and
+// reports whether it changed.
+func (c *Client) setWatchExpired(db int, key string, expired bool) bool {
+	if !expired && c.mstate.expiredWatches == 0 {
+		return false
+	}
+	w := c.watchedEntry(db, key)
+	if w == nil || w.expired == expired {
+		return false
+	}
+	w.expired = expired
+	if expired {
+		c.mstate.expiredWatches++
+	} else {
+		c.mstate.expiredWatches--
+	}
+	return true
 }
 
 // watchedEntry returns c's record of watching (db, key), or nil.
@@ -282,16 +326,18 @@ func (s *Server) touchAllWatchedKeysInDB(emptied, replacedWith *keyspace.DB) {
 		}
 		replExpired := repl != nil && replacedWith.IsExpired(repl)
 		for _, c := range cs {
-			w := c.watchedEntry(bk.db, bk.key)
-			switch {
-			case w != nil && w.expired && repl == nil:
-				w.expired = false
-				continue
-			case w != nil && w.expired && replExpired:
-				continue
-			case w != nil && !w.expired && !inEmptied && replExpired:
-				w.expired = true
-				continue
+			if repl == nil || replExpired {
+				wasExpired := c.watchExpired(bk.db, bk.key)
+				switch {
+				case wasExpired && repl == nil:
+					c.setWatchExpired(bk.db, bk.key, false)
+					continue
+				case wasExpired:
+					continue
+				case !inEmptied:
+					c.setWatchExpired(bk.db, bk.key, true)
+					continue
+				}
 			}
 			c.flags |= flagDirtyCAS
 		}
