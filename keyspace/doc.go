@@ -15,8 +15,12 @@
 //     with a TTL the way Redis's adaptive cycle does, within a time budget.
 //   - Values are stored by copy: callers may pass slices that alias a network
 //     buffer; the keyspace never retains them.
-//   - Errors are sentinels (ErrWrongType, ErrNotInteger, ...). The engine maps
-//     each to Redis's exact reply text in one place.
+//   - The API cannot fail: lookups return nil for missing keys, Entry.Type
+//     tells the type, and the engine does the type checks and argument
+//     parsing, in Redis's order, with the error texts spelled once in
+//     resp/errors.go. (ARCHITECTURE.md sketches keyspace sentinel errors;
+//     with no failing operation here they would be dead code, so there are
+//     none.)
 //   - Memory accounting: each value reports an estimate of its footprint; DB
 //     and Keyspace keep running totals, used by INFO and, later, eviction.
 package keyspace

@@ -53,10 +53,8 @@ type Client struct {
 	// received yet (output-buffer limits, CLIENT LIST omem).
 	unsent atomic.Int64
 
-	name    string
-	libName string
-	libVer  string
-	user    string
+	name string
+	user string
 
 	db            *keyspace.DB
 	authenticated bool
@@ -66,9 +64,8 @@ type Client struct {
 	cmd     *Command
 	lastCmd *Command
 
-	ctimeMs    int64 // connection time, Unix ms
-	lastMs     int64 // last interaction, Unix ms
-	inputBytes int64
+	ctimeMs int64 // connection time, Unix ms
+	lastMs  int64 // last interaction, Unix ms
 
 	in parser
 

@@ -461,6 +461,3 @@ func configHelpCommand(c *Client) {
 		"    Rewrite the configuration file.",
 	})
 }
-
-// itoa is strconv.Itoa, named for brevity in reply code.
-func itoa(n int) string { return strconv.Itoa(n) }

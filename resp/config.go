@@ -28,6 +28,7 @@ type Config struct {
 	ProtoMaxBulkLen      int64
 	ClientQueryBufLimit  int64
 	HZ                   int
+	BusyReplyThreshold   int // busy-reply-threshold (lua-time-limit), ms
 	Daemonize            bool
 	Limits               keyspace.Limits // encoding thresholds (hash-max-listpack-entries...)
 	Renames              [][2]string     // rename-command directives, applied to the table
@@ -55,6 +56,7 @@ func NewConfig() *Config {
 		ProtoMaxBulkLen:     512 << 20,
 		ClientQueryBufLimit: 1 << 30,
 		HZ:                  10,
+		BusyReplyThreshold:  5000,
 		Limits:              keyspace.DefaultLimits(),
 		ClientOutputBufferLimits: [obufClasses]OutputBufferLimit{
 			obufNormal:  {},
@@ -89,8 +91,6 @@ type configParam struct {
 	get   func(cfg *Config) string
 	// set validates and stores args; the error text is Redis's reason.
 	set func(cfg *Config, args []string) error
-	// apply makes a running server follow a change made by CONFIG SET.
-	apply func(s *Server) error
 }
 
 type configErr string
@@ -152,6 +152,9 @@ func configParams() map[string]*configParam {
 		intParam("tcp-keepalive", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.TCPKeepAlive }),
 		intParam("maxclients", 0, 1, math.MaxUint32, func(c *Config) *int { return &c.MaxClients }),
 		clampedHZ(intParam("hz", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.HZ })),
+		// A script running longer than this many ms makes the server
+		// answer other clients -BUSY and accept SCRIPT KILL (script.go).
+		withAlias("lua-time-limit", intParam("busy-reply-threshold", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.BusyReplyThreshold })),
 		// Entry counts are plain integers in Redis 7.0 ("1k" is refused);
 		// only the byte sizes (*-value) take memory units.
 		withAlias("hash-max-ziplist-entries", intParam("hash-max-listpack-entries", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.Limits.HashMaxListpackEntries })),

@@ -30,28 +30,6 @@ const (
 	errNoAuthHello   = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
 )
 
-// replyErr maps a keyspace sentinel to Redis's reply.
-func (c *Client) replyErr(err error) {
-	switch {
-	case errors.Is(err, keyspace.ErrWrongType):
-		c.Error(errWrongType)
-	case errors.Is(err, keyspace.ErrNotInteger):
-		c.Error(errNotInteger)
-	case errors.Is(err, keyspace.ErrNotFloat):
-		c.Error(errNotFloat)
-	case errors.Is(err, keyspace.ErrOverflow):
-		c.Error(errOverflow)
-	case errors.Is(err, keyspace.ErrNaNOrInf):
-		c.Error(errNaNOrInf)
-	case errors.Is(err, keyspace.ErrNoSuchKey):
-		c.Error(errNoSuchKey)
-	case errors.Is(err, keyspace.ErrTooLarge):
-		c.Error(errTooLarge)
-	default:
-		c.Error("ERR " + err.Error())
-	}
-}
-
 // errWrongArgs is the arity error for a command, by its full name.
 func errWrongArgs(fullName string) string {
 	return "ERR wrong number of arguments for '" + fullName + "' command"

@@ -393,9 +393,7 @@ func (r *reactor) shutdown() {
 	}
 	s := r.s
 	s.lock()
-	for _, c := range r.inbox {
-		dead = append(dead, c)
-	}
+	dead = append(dead, r.inbox...)
 	r.inbox = nil
 	s.mu.Unlock()
 	r.release(dead)

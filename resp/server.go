@@ -82,6 +82,8 @@ type Server struct {
 	readyKeys  []blockKey // keys made ready in this unit, in order
 	readySet   map[blockKey]bool
 	qbufLimit  atomic.Int64 // client-query-buffer-limit, for reads outside the lock
+
+	scripts *scriptEngine // Lua interpreter and script cache; nil until the first script
 }
 
 // serverStats are INFO counters. Fields updated outside the engine lock
@@ -188,15 +190,21 @@ func (s *Server) Listen() error {
 				continue
 			}
 			s.closeListeners()
-			return fmt.Errorf("Could not create server TCP listening socket %s:%d: %w", addr, s.cfg.Port, err)
+			return listenError(fmt.Sprintf("Could not create server TCP listening socket %s:%d: %v", addr, s.cfg.Port, err))
 		}
 		s.listeners = append(s.listeners, ln)
 	}
 	if len(s.listeners) == 0 && len(s.cfg.Bind) > 0 {
-		return errors.New("Failed listening on port " + strconv.Itoa(s.cfg.Port) + " (tcp), aborting.")
+		return listenError("Failed listening on port " + strconv.Itoa(s.cfg.Port) + " (tcp), aborting.")
 	}
 	return nil
 }
+
+// listenError carries Redis's own start-up messages, which the log prints
+// as they are.
+type listenError string
+
+func (e listenError) Error() string { return string(e) }
 
 // rebind opens listeners for the current port and bind addresses, then
 // closes the old ones (CONFIG SET port/bind). On failure nothing changes.

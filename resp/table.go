@@ -245,11 +245,11 @@ func (t *Table) Rename(oldName, newName string) error {
 	oldName, newName = strings.ToLower(oldName), strings.ToLower(newName)
 	cmd, ok := t.cmds[oldName]
 	if !ok {
-		return fmt.Errorf("No such command in rename-command")
+		return tableErr("No such command in rename-command")
 	}
 	if newName != "" {
 		if _, taken := t.cmds[newName]; taken {
-			return fmt.Errorf("Target command name already exists")
+			return tableErr("Target command name already exists")
 		}
 	}
 	delete(t.cmds, oldName)
@@ -259,6 +259,11 @@ func (t *Table) Rename(oldName, newName string) error {
 	t.resort()
 	return nil
 }
+
+// tableErr carries Redis's own capitalized texts for rename-command.
+type tableErr string
+
+func (e tableErr) Error() string { return string(e) }
 
 // Commands returns the top-level commands sorted by name.
 func (t *Table) Commands() []*Command { return t.sorted }
