@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"strconv"
 	"strings"
 	"time"
 )

@@ -1,10 +1,7 @@
 package resp
 
 import (
-	"errors"
 	"fmt"
-
-	"github.com/celerity/celerity/keyspace"
 )
 
 // Redis 7.0.15's error texts, spelled once. Handlers reply with these or
