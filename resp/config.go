@@ -15,25 +15,24 @@ import (
 // filled from redis.conf and the command line before the server starts, and
 // changed afterwards only by CONFIG SET, inside a unit.
 type Config struct {
-	Port                 int
-	Bind                 []string
-	Databases            int
-	Dir                  string
-	LogLevel             string
-	LogFile              string
-	Timeout              int
-	TCPKeepAlive         int
-	requirePass          string
-	MaxClients           int
-	ProtoMaxBulkLen      int64
-	ClientQueryBufLimit  int64
-	HZ                   int
-	BusyReplyThreshold   int // busy-reply-threshold (lua-time-limit), ms
-	Daemonize            bool
-	Limits               keyspace.Limits // encoding thresholds (hash-max-listpack-entries...)
-	Renames              [][2]string     // rename-command directives, applied to the table
-	ConfigFile           string          // absolute path of the file loaded, if any
-	protectedDirectories map[string]bool
+	Port                int
+	Bind                []string
+	Databases           int
+	Dir                 string
+	LogLevel            string
+	LogFile             string
+	Timeout             int
+	TCPKeepAlive        int
+	requirePass         string
+	MaxClients          int
+	ProtoMaxBulkLen     int64
+	ClientQueryBufLimit int64
+	HZ                  int
+	BusyReplyThreshold  int // busy-reply-threshold (lua-time-limit), ms
+	Daemonize           bool
+	Limits              keyspace.Limits // encoding thresholds (hash-max-listpack-entries...)
+	Renames             [][2]string     // rename-command directives, applied to the table
+	ConfigFile          string          // absolute path of the file loaded, if any
 
 	// ClientOutputBufferLimits are client-output-buffer-limit's classes,
 	// indexed by obufNormal, obufReplica and obufPubsub.

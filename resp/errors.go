@@ -4,9 +4,8 @@ import (
 	"fmt"
 )
 
-// Redis 7.0.15's error texts, spelled once. Handlers reply with these or
-// with a keyspace sentinel mapped by replyErr; no other file spells an
-// error that two commands share.
+// Redis 7.0.15's error texts, spelled once: no other file spells an error
+// that two commands share.
 const (
 	errSyntax        = "ERR syntax error"
 	errNotInteger    = "ERR value is not an integer or out of range"

@@ -110,9 +110,8 @@ func (c *Command) FullName() string { return c.fullName }
 
 // Table is the built, validated command table.
 type Table struct {
-	cmds    map[string]*Command
-	sorted  []*Command // top-level commands by name, for stable iteration
-	renamed map[string]string
+	cmds   map[string]*Command
+	sorted []*Command // top-level commands by name, for stable iteration
 }
 
 // NewTable builds a table from groups of declarations. It derives implicit
