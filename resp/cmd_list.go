@@ -232,15 +232,12 @@ func llenCommand(c *Client) {
 	c.Int(int64(l.Len()))
 }
 
-// longArg parses a C long argument (Redis's getLongFromObjectOrReply).
-func (c *Client) longArg(i int) (int64, bool) { return c.intArg(i) }
-
 func lrangeCommand(c *Client) {
-	start, ok := c.longArg(2)
+	start, ok := c.intArg(2)
 	if !ok {
 		return
 	}
-	end, ok := c.longArg(3)
+	end, ok := c.intArg(3)
 	if !ok {
 		return
 	}
@@ -252,25 +249,13 @@ func lrangeCommand(c *Client) {
 		c.Array(0)
 		return
 	}
-	n := int64(l.Len())
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if start > end || start >= n {
+	from, to, ok := normalizeRankRange(start, end, l.Len())
+	if !ok {
 		c.Array(0)
 		return
 	}
-	if end >= n {
-		end = n - 1
-	}
-	c.Array(int(end - start + 1))
-	l.Range(int(start), int(end), func(v []byte) bool {
+	c.Array(to - from + 1)
+	l.Range(from, to, func(v []byte) bool {
 		c.Bulk(v)
 		return true
 	})
@@ -287,7 +272,7 @@ func lindexCommand(c *Client) {
 		c.Null()
 		return
 	}
-	idx, ok := c.longArg(2)
+	idx, ok := c.intArg(2)
 	if !ok {
 		return
 	}
@@ -309,7 +294,7 @@ func lsetCommand(c *Client) {
 		c.Error(errNoSuchKey)
 		return
 	}
-	idx, ok := c.longArg(2)
+	idx, ok := c.intArg(2)
 	if !ok {
 		return
 	}
@@ -352,7 +337,7 @@ func linsertCommand(c *Client) {
 }
 
 func lremCommand(c *Client) {
-	count, ok := c.longArg(2)
+	count, ok := c.intArg(2)
 	if !ok {
 		return
 	}
@@ -379,11 +364,11 @@ func lremCommand(c *Client) {
 }
 
 func ltrimCommand(c *Client) {
-	start, ok := c.longArg(2)
+	start, ok := c.intArg(2)
 	if !ok {
 		return
 	}
-	end, ok := c.longArg(3)
+	end, ok := c.intArg(3)
 	if !ok {
 		return
 	}
@@ -396,23 +381,10 @@ func ltrimCommand(c *Client) {
 		c.OK()
 		return
 	}
-	n := int64(l.Len())
-	if start < 0 {
-		start += n
-	}
-	if end < 0 {
-		end += n
-	}
-	if start < 0 {
-		start = 0
-	}
-	if start > end || start >= n {
-		l.Trim(1, 0)
+	if from, to, ok := normalizeRankRange(start, end, l.Len()); ok {
+		l.Trim(from, to)
 	} else {
-		if end >= n {
-			end = n - 1
-		}
-		l.Trim(int(start), int(end))
+		l.Trim(1, 0) // out of range: the list empties
 	}
 	c.afterPop(e, l, key)
 	c.OK()
