@@ -34,7 +34,7 @@ func subscribeCommand(c *Client) {
 	// which it keeps allowing for backward compatibility. Scripts cannot
 	// reach this (noscript), so nothing is refused here.
 	names := c.argv[1:]
-	c.growReplies(len(names), len(names[0]))
+	c.growReplies(names)
 	for _, name := range names {
 		c.subscribeChannel(name, plainChannels, len(names))
 		c.pubsubConfirm("subscribe", name, c.subscriptionCount())
@@ -49,7 +49,7 @@ func unsubscribeCommand(c *Client) {
 
 func psubscribeCommand(c *Client) {
 	names := c.argv[1:]
-	c.growReplies(len(names), len(names[0]))
+	c.growReplies(names)
 	for _, name := range names {
 		c.subscribePattern(name)
 		c.pubsubConfirm("psubscribe", name, c.subscriptionCount())
@@ -71,7 +71,7 @@ func ssubscribeCommand(c *Client) {
 		return
 	}
 	names := c.argv[1:]
-	c.growReplies(len(names), len(names[0]))
+	c.growReplies(names)
 	for _, name := range names {
 		c.subscribeChannel(name, shardChannels, len(names))
 		c.pubsubConfirm("ssubscribe", name, c.shardSubscriptionCount())

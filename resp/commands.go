@@ -15,6 +15,7 @@ func builtinCommands() [][]*Command {
 		setCommands(),
 		zsetCommands(),
 		transactionCommands(),
+		scriptingCommands(),
 		pubsubCommands(),
 	}
 }

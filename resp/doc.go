@@ -29,8 +29,8 @@
 // restores them), as in Redis's processInputBuffer. Past maxPendingReply
 // bytes of replies a client's pipeline pauses until they are written.
 //
-// Any unit may write to any client (serving a blocked client, later
-// pub/sub): it appends to that client's lock-protected buffer and calls
+// Any unit may write to any client (serving a blocked client, pub/sub
+// messages): it appends to that client's lock-protected buffer and calls
 // wake, which lists the client for its reactor and interrupts its
 // epoll_wait through a pipe.
 //

@@ -196,6 +196,13 @@ func (p *parser) prepareRead(limit int64) error {
 		p.ppos, p.pcmd, p.rend = 0, 0, 0
 		if cap(p.rbuf) > shrinkReadBufAbove {
 			p.rbuf = make([]byte, ioBufLen)
+			// The argument slices of the last command point into the old
+			// buffer: drop them too, or they keep it alive.
+			if cap(p.argv) > 1024 {
+				p.argv, p.offs = nil, nil
+			} else {
+				clear(p.argv[:cap(p.argv)])
+			}
 		}
 	}
 	if p.rbuf == nil {

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"slices"
 	"strconv"
 	"time"
 
@@ -38,6 +39,17 @@ import (
 // no socket is touched, so a slow subscriber never slows the publisher.
 // A subscriber whose unsent output passes client-output-buffer-limit
 // pubsub is disconnected instead of growing without bound.
+//
+// Two deliberate differences in that limit. Redis 7.0 checks it on every
+// reply appended to a pubsub-class client, its own command's replies
+// included, and so drops a client whose one SUBSCRIBE of 500,000
+// celery-task-meta channels answers 44 MB of confirmations (observed on
+// 7.0.15): the reconnect burst of celery#5320 cannot succeed there.
+// Celerity checks the limit where the danger is, on messages pushed to
+// a subscriber; a client reading its own replies is not what the limit
+// guards against. And the measure is every byte the client has not been
+// sent yet, where Redis leaves out its 16 KB static reply buffer, so a
+// limit below 16 KB bites a little sooner here.
 
 // pubsubState is the server's side of pub/sub. The zero value is empty;
 // the maps are made on first use.
@@ -174,17 +186,25 @@ func (c *Client) pubsubConfirm(kind string, name []byte, count int) {
 	c.Int(int64(count))
 }
 
-// growReplies reserves room for n confirmations of names about size bytes
-// long, so a 500,000-channel SUBSCRIBE appends into one allocation instead
-// of doubling its way up.
-func (c *Client) growReplies(n, size int) {
-	need := n * (size + 40)
-	if cap(c.buf)-len(c.buf) < need {
-		nb := make([]byte, len(c.buf), len(c.buf)+need)
-		copy(nb, c.buf)
-		c.buf = nb
+// growReplies reserves room for a confirmation per name, so a
+// 500,000-channel SUBSCRIBE appends into one allocation instead of
+// doubling its way up. The room is computed from the names themselves,
+// so it is bounded by the request that asked for it.
+func (c *Client) growReplies(names [][]byte) {
+	need := 0
+	for _, name := range names {
+		need += len(name) + confirmOverhead
 	}
+	c.reserve(need)
 }
+
+// confirmOverhead bounds a confirmation's bytes besides the name:
+// ">3\r\n$12\r\npunsubscribe\r\n$<len>\r\n" ... "\r\n:<count>\r\n".
+const confirmOverhead = 48
+
+// reserve makes room for need more bytes of replies (growing as append
+// does, so many small reservations stay amortized).
+func (c *Client) reserve(need int) { c.buf = slices.Grow(c.buf, need) }
 
 // subscribeChannel subscribes the client to a channel (or shard channel).
 // It reports false when the client was already subscribed.
@@ -224,6 +244,14 @@ func (c *Client) subscribeChannel(name []byte, shard bool, hint int) bool {
 // unsubscribeChannel removes the client from a channel it holds at index
 // pos of the server's subscriber slice, keeping both sides' indexes right.
 func (c *Client) unsubscribeChannel(key string, pos int32, shard bool) {
+	c.leaveChannel(key, pos, shard)
+	delete(c.pubsub.channelMap(shard), key)
+}
+
+// leaveChannel is the server's half of unsubscribeChannel: the client
+// leaves the channel's subscribers, and the channel goes with its last
+// subscriber. The subscriber moved into the hole learns its new index.
+func (c *Client) leaveChannel(key string, pos int32, shard bool) {
 	all := c.srv.pubsub.channelMap(shard)
 	subs := all[key]
 	last := int32(len(subs) - 1)
@@ -238,7 +266,6 @@ func (c *Client) unsubscribeChannel(key string, pos int32, shard bool) {
 	} else {
 		all[key] = subs[:last]
 	}
-	delete(c.pubsub.channelMap(shard), key)
 }
 
 // unsubscribeChannels runs (S)UNSUBSCRIBE for the given names, or for
@@ -272,18 +299,31 @@ func (c *Client) unsubscribeChannels(names [][]byte, shard, notify bool) {
 	}
 	mine := c.pubsub.channelMap(shard)
 	if notify {
-		c.growReplies(len(mine), 32)
+		need := 0
+		for key := range mine {
+			need += len(key) + confirmOverhead
+		}
+		c.reserve(need)
 	}
-	// Deleting the current entry while ranging over a map is allowed;
-	// the order is the map's, as Redis answers in its dict's order.
+	// The client's own map is dropped whole afterwards rather than
+	// entry by entry (half the map work of a 500,000-channel
+	// unsubscribe); meanwhile the count is kept by hand. The order is
+	// the map's, as Redis answers in its dict's order.
+	count := c.countFor(shard)
 	for key, pos := range mine {
-		c.unsubscribeChannel(key, pos, shard)
+		c.leaveChannel(key, pos, shard)
+		count--
 		if notify {
 			c.Push(3)
 			c.BulkString(kind)
 			c.BulkString(key)
-			c.Int(int64(c.countFor(shard)))
+			c.Int(int64(count))
 		}
+	}
+	if shard {
+		c.pubsub.shard = make(map[string]int32)
+	} else {
+		c.pubsub.channels = make(map[string]int32)
 	}
 }
 

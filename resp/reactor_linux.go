@@ -24,7 +24,7 @@ import (
 // buffer, parser and pending output (out, outPos). The reply buffer
 // (Client.buf, written by handlers) is touched only under the engine lock:
 // any unit may append to any client's buffer (serving a blocked client,
-// later pub/sub), and the owner moves those bytes to its pending output
+// pub/sub messages), and the owner moves those bytes to its pending output
 // under the lock before writing them outside it. A unit that changes
 // another client's state calls wake(c) to get the owner to look at it.
 type reactor struct {

@@ -81,6 +81,8 @@ type Server struct {
 	readyKeys  []blockKey // keys made ready in this unit, in order
 	readySet   map[blockKey]bool
 	qbufLimit  atomic.Int64 // client-query-buffer-limit, for reads outside the lock
+
+	scripts *scriptEngine // Lua interpreter and script cache; nil until the first script
 }
 
 // serverStats are INFO counters. Fields updated outside the engine lock
