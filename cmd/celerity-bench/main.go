@@ -31,6 +31,8 @@ type config struct {
 	quick      bool
 
 	celery          bool
+	tx              bool
+	txN             int
 	celeryMessages  int
 	celeryProducers int
 	celeryConsumers int
@@ -71,6 +73,8 @@ func parseFlags(args []string) (*config, error) {
 	fs.IntVar(&c.rounds, "rounds", 3, "rounds per measurement (median reported); server order alternates per round")
 	fs.BoolVar(&c.quick, "quick", false, "smoke run with small sizes and 1 round (flags given explicitly still win)")
 	fs.BoolVar(&c.celery, "celery", true, "run the Celery-shaped producer/consumer mix")
+	fs.BoolVar(&c.tx, "tx", true, "run the MULTI/HSET/ZADD/EXEC transaction phase")
+	fs.IntVar(&c.txN, "tx-n", 50000, "transactions per -P 1 run (x4 for pipelined runs)")
 	fs.IntVar(&c.celeryMessages, "celery-messages", 200000, "messages per Celery mix run")
 	fs.IntVar(&c.celeryProducers, "celery-producers", 4, "Celery mix producer connections")
 	fs.IntVar(&c.celeryConsumers, "celery-consumers", 8, "Celery mix consumer connections")
@@ -106,6 +110,7 @@ func parseFlags(args []string) (*config, error) {
 			"celery-messages": func() { c.celeryMessages = 5000 },
 			"celery-timeout":  func() { c.celeryTimeout = 30 * time.Second },
 			"mem-messages":    func() { c.memMessages = 100000 },
+			"tx-n":            func() { c.txN = 2000 },
 			"run-timeout":     func() { c.runTimeout = 30 * time.Second },
 		}
 		for name, apply := range quick {
@@ -201,7 +206,7 @@ func run() int {
 		cfg.spec(redisName, cfg.redisBin, cfg.redisArgs),
 	}
 
-	if len(cfg.scenarios) > 0 || cfg.celery {
+	if len(cfg.scenarios) > 0 || cfg.celery || cfg.tx {
 		var slots []*serverSlot
 		for _, sp := range specs {
 			slots = append(slots, &serverSlot{spec: sp, reg: reg, rep: rep, startTimeout: cfg.startTimeout, stopTimeout: cfg.stopTimeout})
@@ -221,6 +226,9 @@ func run() int {
 		}
 		if cfg.celery && ctx.Err() == nil {
 			rep.celery = runCeleryPhase(ctx, cfg, slots, rep)
+		}
+		if cfg.tx && ctx.Err() == nil {
+			rep.tx = runTxPhase(ctx, cfg, slots, rep)
 		}
 		for _, sl := range slots {
 			sl.stillAlive("during the last measurement", "not restarted")

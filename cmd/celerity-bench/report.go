@@ -49,6 +49,7 @@ type report struct {
 
 	bench  *benchTable
 	celery map[string]*celeryCell
+	tx     map[int]map[string]*txCell
 	memory map[string]*memResult
 }
 
@@ -129,6 +130,11 @@ func (r *report) write(w io.Writer) {
 		heading(fmt.Sprintf("Celery mix: %d x 1 KB messages, %d producers, %d consumers, <= %d in flight; median of %d round(s); latency = publish -> BRPOP",
 			r.cfg.celeryMessages, r.cfg.celeryProducers, r.cfg.celeryConsumers, r.cfg.celeryInflight, r.cfg.rounds))
 		r.celeryTableOut().write(w, md, false)
+	}
+	if r.tx != nil {
+		heading(fmt.Sprintf("Transactions (Kombu's QoS append, 1 KB body): -c %d, median of %d round(s); latency per batch of P transactions",
+			r.cfg.clients, r.cfg.rounds))
+		r.txTableOut().write(w, md, false)
 	}
 	if r.memory != nil {
 		heading(fmt.Sprintf("Memory: %d x 1 KB messages RPUSHed onto one list (batches of %d), fresh server each", r.cfg.memMessages, memBatch))
