@@ -320,6 +320,116 @@ func scriptCases() []diffCase {
 		ev("local s = 0 for i, v in ipairs({1, 2, nil, 4}) do s = s + v end return s"), ev("return 7 % 3"), ev("return -7 % 3"),
 		ev("return 2^10"), ev("return 10 / 4"), ev("return 'a' < 'b'"), ev("return 1 == 1.0"), ev("return not nil"),
 		ev("return string.format('%d', 3.7)"), ev("return string.format('%s %s', 1, 2.5)"), ev("return string.format('%5s|%-5s|', 'a', 'b')"))
+	add("lua/bit-library",
+		ev("return {bit.tobit(0xffffffff), bit.tobit(2^32+5), bit.tobit(1.5), bit.tobit(2.5), bit.tobit(-1.5), bit.tobit('12'), bit.tobit(2^53)}"),
+		ev("return {bit.bnot(0), bit.band(0xff, 0x0f, 0x3), bit.bor(1, 2, 4), bit.bxor(7, 2), bit.band(5)}"),
+		ev("return {bit.lshift(1, 31), bit.lshift(1, 32), bit.lshift(1, 33), bit.rshift(-1, 28), bit.arshift(-256, 4), bit.rol(0x12345678, 12), bit.ror(0x12345678, 12), bit.bswap(0x12345678)}"),
+		ev("return {bit.rol(1, 0), bit.ror(1, 0), bit.rol(1, -1), bit.lshift(1, -1), bit.arshift(0x80000000, 31), bit.rshift(0x80000000, 31)}"),
+		ev("return {bit.tohex(1), bit.tohex(-1), bit.tohex(255, 2), bit.tohex(255, -4), bit.tohex(0x12345678, 10), bit.tohex(1, 0), bit.tohex(-1, -8)}"),
+		ev("return {bit.tohex(1, 100), bit.tohex(1, -100), bit.tohex(1, 2^31), bit.tohex(0xabcdef, -2^31)}"),
+		ev("return {bit.tobit(0/0), bit.tobit(1/0), bit.tobit(-1/0), bit.tobit(1e300), bit.tobit(-2^31), bit.tobit(2^31)}"),
+		ev("return bit.band()"), ev("return bit.tobit('x')"), ev("return bit.tobit()"), ev("return bit.lshift(1)"),
+		ev("return bit.tohex(1, 'x')"), ev("return bit.band(1, {})"), ev("return bit.bor(1, nil)"), ev("bit.band = nil"),
+		ev("local t = {} for k in pairs(bit) do t[#t+1] = k end table.sort(t) return t"))
+	add("lua/cjson",
+		ev("return cjson.encode({1,2,3})"),
+		ev("return cjson.encode({a=1})"),
+		ev("return cjson.encode({})"),
+		ev("return cjson.encode('a/b\"c\\\\d\\n\\t\\1\\127é\\8\\12\\r')"),
+		ev("return {cjson.encode(1.5), cjson.encode(0.1), cjson.encode(1e20), cjson.encode(1/3), cjson.encode(-0.0), cjson.encode(123456789012345678), cjson.encode(2^53), cjson.encode(100), cjson.encode(-7)}"),
+		ev("return cjson.encode(1/0)"),
+		ev("return cjson.encode(0/0)"),
+		ev("return {cjson.encode(true), cjson.encode(false), cjson.encode(nil), cjson.encode(cjson.null)}"),
+		ev("return cjson.encode({1,nil,3})"),
+		ev("return cjson.encode({[1]=1,[2]=2,[20]=3})"),
+		ev("return cjson.encode({[1]=1,[12]=2})"),
+		ev("return cjson.encode({[0]=1})"),
+		ev("return cjson.encode({[1.5]=1})"),
+		ev("return cjson.encode({[true]=1})"),
+		ev("return cjson.encode()"),
+		ev("return cjson.encode(1,2)"),
+		ev("return cjson.encode({[5]=5})"),
+		ev("return cjson.encode({{{}}})"),
+		ev("return cjson.encode({['1']=1})"),
+		ev("return cjson.encode({[-1]=1})"),
+		ev("return cjson.encode({[1]=1, [2]=2, [3]=3, [10]=4})"),
+		ev("return cjson.encode({[1]=1, [11]=4})"),
+		ev("return cjson.encode(redis.call('ping'))"),
+		ev("return cjson.encode(redis)"),
+		ev("return cjson.encode({cjson.null})"),
+		ev("return cjson.encode(coroutine.create(function() end))"),
+		ev("return cjson.encode({x=coroutine.create(function() end)})"),
+		ev("return cjson.encode(string.char(0, 31, 127, 128, 255))"),
+		ev("return cjson.encode({[1/0]=1})"),
+		ev("local t = {} local c = t for i=1,1001 do c[1] = {} c = c[1] end return cjson.encode(t)"),
+		ev("local t = {} local c = t for i=1,999 do c[1] = {} c = c[1] end return #cjson.encode(t)"),
+		ev("return cjson.decode('[1,2,3]')"),
+		ev("local t = cjson.decode('{\"a\":{\"b\":[1,\"x\",true,false,null]}}') return {t.a.b[1], t.a.b[2], t.a.b[3], tostring(t.a.b[4]), tostring(t.a.b[5]), t.a.b[5] == cjson.null}"),
+		ev("return cjson.decode('\"\\\\u00e9\\\\/\\\\n\\\\ud83d\\\\ude00\\\\u0041\\\\b\\\\f\\\\r\\\\t\\\\\"\\\\\\\\\"')"),
+		ev("return {cjson.decode('1.5e3'), cjson.decode('  7  '), cjson.decode('0x10'), cjson.decode('-0'), cjson.decode('01'), cjson.decode('1.'), cjson.decode('+1'), cjson.decode('1e2'), cjson.decode('-2.5E-1')}"),
+		ev("return {cjson.decode('NaN'), cjson.decode('Infinity'), cjson.decode('-Infinity'), cjson.decode('1e400'), cjson.decode('inf'), cjson.decode('-nan'), cjson.decode('0x1p4'), cjson.decode('0x'), cjson.decode('1e'), cjson.decode('1e+')}"),
+		ev("return cjson.decode('')"),
+		ev("return cjson.decode('[1,')"),
+		ev("return cjson.decode('{\"a\" 1}')"),
+		ev("return cjson.decode('nul')"),
+		ev("return cjson.decode('[1] x')"),
+		ev("return cjson.decode('\"\\\\x\"')"),
+		ev("return cjson.decode('\"abc')"),
+		ev("return cjson.decode('{1:2}')"),
+		ev("return cjson.decode(5)"),
+		ev("return cjson.decode()"),
+		ev("return cjson.decode({})"),
+		ev("return cjson.decode('[' .. string.rep('[', 1001) .. string.rep(']', 1002))"),
+		ev("return #cjson.encode(cjson.decode('[' .. string.rep('[', 998) .. string.rep(']', 999)))"),
+		ev("return cjson.decode('{' .. string.rep('\"a\":{', 1000) .. string.rep('}', 1001))"),
+		ev("return {tostring(cjson.null), type(cjson.null), cjson._NAME, cjson._VERSION, getmetatable(cjson.null) == nil}"),
+		ev("return cjson.decode('\"\\t\"')"),
+		ev("return cjson.decode('\"a\\0b\"')"),
+		ev("return cjson.decode('.5')"),
+		ev("return cjson.decode('[1,2,]')"),
+		ev("return cjson.decode('{\"a\":1,}')"),
+		ev("return {cjson.decode('true'), cjson.decode('false')}"),
+		ev("return cjson.decode('\"\\\\u0000\"')"),
+		ev("return cjson.decode('\"\\\\ud800\"')"),
+		ev("return cjson.decode('\"\\\\uDE00\"')"),
+		ev("return cjson.decode('\"\\\\ud83d\\\\u0041\"')"),
+		ev("return cjson.decode('\"\\\\u00zz\"')"),
+		ev("return cjson.decode('\"\\\\u00\"')"),
+		ev("return cjson.decode('\"abc\\\\')"),
+		ev("return cjson.decode('[1 2]')"),
+		ev("return cjson.decode('{\"a\":1 \"b\":2}')"),
+		ev("return cjson.decode('a\\0')"),
+		ev("return cjson.decode('\\0')"),
+		ev("return cjson.decode('[-]')"),
+		ev("return cjson.decode('[true, tru]')"),
+		ev("return cjson.decode('{\"a\":1}').a"),
+		ev("return cjson.decode('[]')"),
+		ev("return cjson.decode('{}')"),
+		ev("return cjson.decode(' [ 1 , { \"k\" : [ ] } ] ')[2].k"),
+		ev("return cjson.decode('{\"a\":1,\"a\":2}').a"),
+		ev("return cjson.decode('\"\\\\u20AC\\\\u00A3\"')"),
+		ev("return {cjson.encode_sparse_array()}"),
+		ev("return {cjson.encode_max_depth(), cjson.decode_max_depth(), cjson.encode_number_precision()}"),
+		ev("return {tostring(cjson.encode_keep_buffer()), tostring(cjson.encode_invalid_numbers()), tostring(cjson.decode_invalid_numbers())}"),
+		ev("return cjson.encode_max_depth(0)"),
+		ev("return cjson.encode_number_precision(15)"),
+		ev("return cjson.encode_number_precision('x')"),
+		ev("local p = cjson.encode_number_precision(3) local s = cjson.encode(1/3) cjson.encode_number_precision(14) return {p, s}"),
+		ev("local c = cjson.new() c.encode_number_precision(2) return {c.encode(1/3), cjson.encode(1/3)}"),
+		ev("cjson.encode_invalid_numbers('null') local s = cjson.encode({1/0, 0/0}) cjson.encode_invalid_numbers(false) return s"),
+		ev("cjson.encode_invalid_numbers(true) local s = cjson.encode({1/0, -1/0, 0/0}) cjson.encode_invalid_numbers(false) return s"),
+		ev("cjson.encode_sparse_array(true) local s = cjson.encode({[1]=1,[12]=2}) cjson.encode_sparse_array(false) return s"),
+		ev("cjson.decode_invalid_numbers(false) local ok, e = pcall(cjson.decode, 'NaN') local ok2, e2 = pcall(cjson.decode, '0x1') cjson.decode_invalid_numbers(true) return {e, e2}"),
+		ev("return cjson.encode_sparse_array(1, 2, 3)"),
+		ev("local r = {cjson.encode_sparse_array(nil, 3)} cjson.encode_sparse_array(false, 2, 10) return r"),
+		ev("local r = {cjson.encode_invalid_numbers('on')} cjson.encode_invalid_numbers(false) return r"),
+		ev("return cjson.encode_invalid_numbers('x')"),
+		ev("return cjson.encode_max_depth(1, 2)"),
+		ev("cjson.encode = nil"),
+		ev("cjson.null = 1"),
+		ev("cjson.encode_max_depth(2) local ok, e = pcall(cjson.encode, {{{1}}}) cjson.encode_max_depth(1000) return e"),
+		ev("cjson.decode_max_depth(2) local ok, e = pcall(cjson.decode, '[[[1]]]') cjson.decode_max_depth(1000) return e"),
+		ev("return cjson.encode(cjson.decode('{\"k\":[1,2,{\"x\":null}]}'))"))
 	add("config/busy-reply-threshold",
 		do("CONFIG", "GET", "lua-time-limit"), do("CONFIG", "GET", "busy-reply-threshold"),
 		do("CONFIG", "SET", "busy-reply-threshold", "100"), do("CONFIG", "GET", "lua-time-limit"), do("CONFIG", "GET", "busy-reply-threshold"),
@@ -535,5 +645,26 @@ func TestDiffScriptWakesBlockedClient(t *testing.T) {
 		assert.Equal(t, ":2\r\n", string(got), target)
 		assert.Equal(t, "*2\r\n$2\r\nq2\r\n$1\r\na\r\n", string(blocked.ReadRaw()), target)
 		assert.Equal(t, ":1\r\n", string(pusher.DoRaw("LLEN", "q2")), target)
+	}
+}
+
+// TestDiffScriptPublish: PUBLISH from a script reaches subscribers, with
+// the receiver count as its reply, in both protocols.
+func TestDiffScriptPublish(t *testing.T) {
+	addr := needOracle(t)
+	srv := resptest.NewServer(t)
+	for _, proto := range protocols {
+		replies := map[string][2]string{}
+		for _, target := range []string{srv.Addr(), addr} {
+			sub, pub := resptest.Dial(t, target), resptest.Dial(t, target)
+			if proto == 3 {
+				sub.Do("HELLO", "3")
+				pub.Do("HELLO", "3")
+			}
+			require.NotEqual(t, byte('-'), sub.Do("SUBSCRIBE", "/0.celeryev/worker.heartbeat").Kind)
+			got := pub.DoRaw("EVAL", "return redis.call('publish', KEYS[1], ARGV[1])", "1", "/0.celeryev/worker.heartbeat", `{"hostname":"w1"}`)
+			replies[target] = [2]string{string(got), string(sub.ReadRaw())}
+		}
+		assert.Equal(t, replies[addr], replies[srv.Addr()], "RESP%d: EVAL reply and the subscriber's message", proto)
 	}
 }

@@ -60,6 +60,15 @@
 // or better (see the README's benchmark table). Linux only: other systems
 // would need a kqueue reactor.
 //
+// # Scripts
+//
+// EVAL runs its Lua script inside its own unit: redis.call runs commands
+// through the same table on a fake client, under the lock the EVAL holds,
+// so a script is as atomic as one command, and the blocked clients it
+// served are woken with the rest of the unit. One interpreter per server
+// (gopher-lua, sandboxed in script_lua.go) compiles each script once.
+// Scripting errors spell Redis 7.0's texts in script.go, next to the code.
+//
 // # Errors
 //
 // Error texts live in errors.go; keyspace sentinels are mapped to them in

@@ -165,6 +165,14 @@ func (r *reactor) iterate(timeout int, busy *Client) bool {
 			mark(c)
 		}
 		r.again = r.again[:0]
+	} else {
+		// Requests the outer iteration already read (level-triggered epoll
+		// will not report those sockets again) must be answered too.
+		for _, c := range r.clients {
+			if c.in.pending() {
+				mark(c)
+			}
+		}
 	}
 	for i := 0; i < n; i++ {
 		ev := events[i]

@@ -98,6 +98,10 @@ type scriptEngine struct {
 	// sending SCRIPT KILL.
 	busyHook func()
 
+	// cjson is the global cjson module, cjsonNull its null value.
+	cjson     *cjsonModule
+	cjsonNull *lua.LUserData
+
 	// innerErrors counts the error replies of the current script's
 	// redis.call/pcall calls.
 	innerErrors int64
@@ -114,6 +118,7 @@ type scriptEngine struct {
 // interpreter offers.
 type scriptRun struct {
 	eng      *scriptEngine
+	caller   *Client // the client whose EVAL runs the script
 	active   bool
 	sha      string
 	start    time.Time
@@ -136,10 +141,15 @@ func (r *scriptRun) Value(any) any { return nil }
 // message).
 func (r *scriptRun) Err() error {
 	if r.killed {
-		return errors.New(errScriptKilled)
+		return scriptKilledError{}
 	}
 	return nil
 }
+
+// scriptKilledError is the context error of a killed script.
+type scriptKilledError struct{}
+
+func (scriptKilledError) Error() string { return errScriptKilled }
 
 // Done implements context.Context; gopher-lua calls it before every
 // instruction. A nil channel lets the instruction run.
@@ -159,13 +169,10 @@ func (r *scriptRun) Done() <-chan struct{} {
 func (r *scriptRun) tick() <-chan struct{} {
 	s := r.eng.srv
 	if !r.timedOut {
-		elapsed := time.Since(r.start)
-		if elapsed < time.Duration(s.cfg.BusyReplyThreshold)*time.Millisecond {
+		if time.Since(r.start) < time.Duration(s.cfg.BusyReplyThreshold)*time.Millisecond {
 			return nil
 		}
 		r.timedOut = true
-		s.log.Warn().Str("script", r.sha).Int64("elapsed_ms", elapsed.Milliseconds()).
-			Msg("Slow script detected: still in execution. You can try killing the script using the SCRIPT KILL command.")
 	}
 	s.scriptBusyTick()
 	if r.eng.busyHook != nil {
@@ -184,12 +191,16 @@ func (r *scriptRun) tick() <-chan struct{} {
 // processEventsWhileBlocked: read their requests and answer
 // "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or
 // SHUTDOWN NOSAVE." to everything but commands flagged AllowBusy (SCRIPT
-// KILL among them, which calls scriptKill). Those clients' commands must
-// not run as units of their own: the lock is already ours.
-//
-// It is a stub until the reactor can serve connections from inside a
-// unit; until then a long script simply runs to its end.
-func (s *Server) scriptBusyTick() {}
+// KILL among them, which calls scriptKill), and log Redis's "Slow script
+// detected" warning once. The script in execution is s.scripts.run: its
+// caller (whose connection must not be read meanwhile) and start time.
+// When the script ends, runScript clears run.active; ScriptRunning turns
+// false.
+func (s *Server) scriptBusyTick() {
+	if r := &s.scripts.run; r.active {
+		s.serveWhileBusy(r.caller, r.start)
+	}
+}
 
 // ScriptRunning reports whether a script is in execution and past its
 // time limit, i.e. whether other clients must be answered -BUSY.
@@ -416,11 +427,12 @@ func (e *scriptEngine) runScript(c *Client, sc *cachedScript, keys, args [][]byt
 	g.RawSetString("ARGV", luaStringArray(L, args))
 
 	f := e.fake
-	f.db, f.user, f.proto = c.db, c.user, 2
+	f.db, f.user, f.proto, f.flags = c.db, c.user, 2, flagScript
 	f.buf = f.buf[:0]
-	e.run = scriptRun{eng: e, active: true, sha: sc.sha, start: time.Now(), readOnly: readOnly, repl: replAll}
+	e.run = scriptRun{eng: e, caller: c, active: true, sha: sc.sha, start: time.Now(), readOnly: readOnly, repl: replAll}
 	e.raised.obj = nil
 	e.innerErrors = 0
+	e.resetCjson()
 
 	L.Push(sc.fn)
 	keepUpvaluesOnError(L)
@@ -431,6 +443,8 @@ func (e *scriptEngine) runScript(c *Client, sc *cachedScript, keys, args [][]byt
 	}
 	e.run.active = false
 	e.run.killed = false
+	e.run.caller = nil
+	e.srv.endBusy()
 	if e.L == L {
 		L.SetTop(0)
 		g.RawSetString("KEYS", lua.LNil)

@@ -110,6 +110,12 @@ func (e *scriptEngine) redisCall(L *lua.LState, raise bool) int {
 	f.argv, f.cmd = argv, cmd
 	f.call(cmd)
 	f.argv = nil
+	if len(f.buf) == 0 {
+		// Every command replies; should one not, the script reads nil
+		// rather than the decoder indexing an empty buffer.
+		L.Push(lua.LNil)
+		return 1
+	}
 	v, _ := e.replyToLua(L, f.buf, 0, true)
 	isErr := len(f.buf) > 0 && f.buf[0] == '-'
 	if cap(f.buf) > 64<<10 {
@@ -384,7 +390,7 @@ func writeScriptVerbatim(w *ReplyWriter, format, s string) {
 
 // crlfToSpaces replaces CR and LF, which would end a status line early.
 func crlfToSpaces(b []byte) []byte {
-	if bytes.IndexAny(b, "\r\n") < 0 {
+	if !bytes.ContainsAny(b, "\r\n") {
 		return b
 	}
 	out := append([]byte(nil), b...)

@@ -47,6 +47,11 @@ func scriptDo(c *Client, args ...string) string {
 		argv[i] = []byte(a)
 	}
 	c.argv = argv
+	// Commands run under the engine lock, as in the server; a call from
+	// busyHook is already inside the script's unit, which holds it.
+	if c.srv.mu.TryLock() {
+		defer c.srv.mu.Unlock()
+	}
 	c.processCommand()
 	out := string(c.buf)
 	c.buf = c.buf[:0]
@@ -395,4 +400,54 @@ func BenchmarkEvalshaExtendTo(b *testing.B) {
 		c.buf = c.buf[:0]
 		s.batch = s.batch[:0]
 	}
+}
+
+// TestScriptCommandSweep runs every command of the table from a script,
+// with argument shapes that reach past the arity checks, and requires an
+// ordinary reply each time: a handler that assumed a real connection
+// (reactor, socket, parser) would panic on the fake client, which the
+// interpreter would report as "runtime error".
+func TestScriptCommandSweep(t *testing.T) {
+	s := newScriptTestServer(t)
+	c := newScriptTestClient(s, 2)
+	shapes := [][]string{{}, {"k"}, {"k", "v"}, {"k", "0", "-1"}, {"k", "v", "w", "x"}, {"0", "1", "k", "LEFT"}}
+	var names []string
+	for _, cmd := range s.table.Commands() {
+		if cmd.Name == "shutdown" || cmd.Name == "debug" {
+			continue
+		}
+		if len(cmd.Sub) > 0 {
+			for _, sub := range cmd.Sub {
+				names = append(names, cmd.Name+" "+sub.Name)
+			}
+			continue
+		}
+		names = append(names, cmd.Name)
+	}
+	require.Greater(t, len(names), 150, "commands swept")
+	for _, name := range names {
+		for _, shape := range shapes {
+			args := append(strings.Fields(name), shape...)
+			for _, proto := range []string{"2", "3"} {
+				scriptDo(c, "FLUSHALL")
+				scriptDo(c, "RPUSH", "k", "a", "b")
+				reply := scriptDo(c, append([]string{"EVAL", "redis.setresp(" + proto + ") return redis.pcall(unpack(ARGV))", "0"}, args...)...)
+				require.NotEmpty(t, reply, "%q", args)
+				assert.NotContains(t, reply, "runtime error", "%q", args)
+				assert.NotContains(t, reply, "internal error", "%q", args)
+			}
+		}
+	}
+	assert.Equal(t, ":1\r\n", scriptDo(c, "EVAL", "return 1", "0"))
+}
+
+// TestScriptCjsonConfigDoesNotLeak: a script's cjson settings end with it
+// (a deliberate difference: Redis keeps them for every later script).
+func TestScriptCjsonConfigDoesNotLeak(t *testing.T) {
+	s := newScriptTestServer(t)
+	c := newScriptTestClient(s, 2)
+	assert.Equal(t, "$3\r\n0.3\r\n", scriptDo(c, "EVAL", "cjson.encode_number_precision(1) cjson.encode_max_depth(1) return cjson.encode(1/3)", "0"))
+	assert.Equal(t, "$16\r\n0.33333333333333\r\n", scriptDo(c, "EVAL", "return cjson.encode(1/3)", "0"))
+	assert.Equal(t, "$7\r\n[[[1]]]\r\n", scriptDo(c, "EVAL", "return cjson.encode({{{1}}})", "0"))
+	assert.Equal(t, "*3\r\n$-1\r\n:2\r\n:10\r\n", scriptDo(c, "EVAL", "return {cjson.encode_sparse_array()}", "0"))
 }
