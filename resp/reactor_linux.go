@@ -218,7 +218,12 @@ func (r *reactor) iterate(timeout int, busy *Client) bool {
 					c.woken = true
 					continue
 				}
-				mark(c)
+				// Listed again even if this iteration already handled it:
+				// a client processed earlier in the loop (say, one that
+				// just blocked) and served by a later client's push has a
+				// new reply to take. Handling a client twice is harmless.
+				c.stamp = stamp
+				ready = append(ready, c)
 			}
 			if i == len(ready) {
 				break
