@@ -78,9 +78,17 @@ func queuesInMulti(cmd *Command) bool {
 func (c *Client) queueMultiCommand(cmd *Command) {
 	// Once the transaction is doomed, storing more is pointless.
 	if c.flags&(flagDirtyExec|flagDirtyCAS) == 0 {
+		// One allocation holds every argument: a Kombu QoS append queues
+		// a 1 KB body, and copying it once is the whole cost.
+		n := 0
+		for _, a := range c.argv {
+			n += len(a)
+		}
+		store := make([]byte, 0, n)
 		argv := make([][]byte, len(c.argv))
 		for i, a := range c.argv {
-			argv[i] = append([]byte(nil), a...)
+			store = append(store, a...)
+			argv[i] = store[len(store)-len(a) : len(store) : len(store)]
 		}
 		c.mstate.commands = append(c.mstate.commands, queuedCommand{cmd: cmd, argv: argv})
 	}
