@@ -3,18 +3,24 @@
 #   make run     build and start the server on 127.0.0.1:6379
 #   make test    everything: Go unit + differential + fuzz seeds + end-to-end + pytests
 #   make bench   redis-benchmark and a Celery-shaped mix, Celerity vs redis-server
+#   make bench-celery  real Celery workers: tasks/s, Celerity vs redis-server
 #   make fuzz    run every fuzz target for FUZZTIME each
 
 GO        ?= go
 PYTHON    ?= python3
-VENV      := pytests/.venv
+# Two pytest stacks, each running the whole pytests/ directory: RESP2
+# (redis-py 7.x) and RESP3 (redis-py 8.x, HELLO 3 by default); the rest of
+# the pins (Celery, Kombu, RedBeat, pytest) are shared in requirements.txt.
+STACKS    := resp2 resp3
+PYTEST_ARGS ?=
 FUZZTIME  ?= 60s
 # Minimizing inputs grown from the 70 KB seeds takes a minute each by
 # default; 5 s keeps a fuzz run fuzzing.
 FUZZFLAGS ?= -parallel 1 -fuzzminimizetime 5s
 BENCHARGS ?=
+BENCH_CELERY_ARGS ?=
 
-.PHONY: all build run test test-go test-py venv bench fuzz vet clean
+.PHONY: all build run test test-go test-py venv bench bench-celery fuzz vet clean
 
 all: build
 
@@ -32,16 +38,27 @@ test-go:
 	$(GO) vet ./...
 	$(GO) test -count=1 -p 1 -timeout 15m ./...
 
-$(VENV)/.installed: pytests/requirements.txt
-	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --upgrade pip
-	$(VENV)/bin/pip install --quiet -r pytests/requirements.txt
+pytests/.venv-%/.installed: pytests/requirements.txt pytests/requirements-%.txt
+	rm -rf pytests/.venv-$*
+	$(PYTHON) -m venv pytests/.venv-$*
+	pytests/.venv-$*/bin/pip install --quiet --upgrade pip
+	pytests/.venv-$*/bin/pip install --quiet -r pytests/requirements-$*.txt
 	touch $@
 
-venv: $(VENV)/.installed
+venv: $(foreach s,$(STACKS),pytests/.venv-$(s)/.installed)
 
+# Both stacks run even if the first fails; the target fails if either did.
+# PYTEST_ARGS narrows a run, e.g. PYTEST_ARGS='-k celerity test_celery_beat.py'.
 test-py: build venv
-	cd pytests && .venv/bin/python -m pytest -q -p no:cacheprovider
+	@rc=0; for s in $(STACKS); do \
+		echo "== pytests: $$s stack ($$(pytests/.venv-$$s/bin/python -c 'import redis; print("redis-py", redis.__version__)'))"; \
+		(cd pytests && .venv-$$s/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)) || rc=1; \
+	done; exit $$rc
+
+# Real Celery throughput: 5,000 no-op tasks through one worker (-P solo and
+# prefork 2), Celerity vs redis-server, as a table. Not a test.
+bench-celery: build pytests/.venv-resp3/.installed
+	cd pytests && .venv-resp3/bin/python bench_celery.py $(BENCH_CELERY_ARGS)
 
 bench: build
 	$(GO) run ./cmd/celerity-bench $(BENCHARGS)
@@ -53,4 +70,4 @@ fuzz:
 	$(GO) test ./resp/conffile/ -run '^$$' -fuzz '^FuzzSplitArgs$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 
 clean:
-	rm -rf bin $(VENV)
+	rm -rf bin pytests/.venv pytests/.venv-*
