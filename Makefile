@@ -26,6 +26,7 @@ all: build
 
 build:
 	$(GO) build -o bin/celerity-server ./cmd/celerity-server
+	$(GO) build -o bin/celerity-check-aof ./cmd/celerity-check-aof
 
 run: build
 	bin/celerity-server --bind 127.0.0.1 --port 6379
@@ -68,6 +69,7 @@ fuzz:
 	$(GO) test ./resp/ -run '^$$' -fuzz '^FuzzDispatch$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./resp/ -run '^$$' -fuzz '^FuzzInline$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 	$(GO) test ./resp/conffile/ -run '^$$' -fuzz '^FuzzSplitArgs$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
+	$(GO) test ./aof/ -run '^$$' -fuzz '^FuzzFileReader$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 
 clean:
 	rm -rf bin pytests/.venv pytests/.venv-*
