@@ -59,22 +59,18 @@ const (
 	listTail
 )
 
-// listArg looks a key up for a list command, replying WRONGTYPE for other
-// types. ok is false after an error reply.
+// listWrite and listRead look a key up for a list command (as a write or
+// a read), replying WRONGTYPE for other types; ok is false after an error
+// reply, and e is nil for a missing key.
 func (c *Client) listWrite(key []byte) (e *keyspace.Entry, l *keyspace.List, ok bool) {
-	e = c.lookupWrite(key)
-	if e == nil {
-		return nil, nil, true
-	}
-	if e.Type() != keyspace.TypeList {
-		c.Error(errWrongType)
-		return nil, nil, false
-	}
-	return e, e.Agg().(*keyspace.List), true
+	return c.asList(c.lookupWrite(key))
 }
 
 func (c *Client) listRead(key []byte) (e *keyspace.Entry, l *keyspace.List, ok bool) {
-	e = c.lookupRead(key)
+	return c.asList(c.lookupRead(key))
+}
+
+func (c *Client) asList(e *keyspace.Entry) (*keyspace.Entry, *keyspace.List, bool) {
 	if e == nil {
 		return nil, nil, true
 	}
