@@ -5,8 +5,6 @@ import (
 	"math/rand/v2"
 	"strings"
 	"testing"
-
-	"github.com/celerity/celerity/resp/resptest"
 )
 
 // Kombu's priority queue keys: the queue name, then the separator \x06\x16
@@ -114,20 +112,7 @@ func manyPush(key string, n int) step {
 // space shared with a string key so wrong types occur. The harness's
 // replay compares every reply and the final dataset; failures are shrunk.
 func TestDiffListRandom(t *testing.T) {
-	needOracle(t)
-	srv := resptest.NewServer(t)
-	for _, seed := range []uint64{21, 22, 23} {
-		cmds := newListGenerator(seed).generate(1500)
-		for _, proto := range protocols {
-			t.Run(fmt.Sprintf("seed=%d/RESP%d", seed, proto), func(t *testing.T) {
-				r := replay(t, srv.Addr(), proto, cmds)
-				suiteStats.random.Add(int64(r.compared))
-				if r.failed() {
-					t.Errorf("seed %d, RESP%d: %s", seed, proto, shrinkReport(t, srv.Addr(), proto, cmds, r))
-				}
-			})
-		}
-	}
+	runRandomSeeds(t, []uint64{21, 22, 23}, func(seed uint64) []step { return newListGenerator(seed).generate(1500) })
 }
 
 type listGenerator struct{ r *rand.Rand }

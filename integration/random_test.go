@@ -446,3 +446,25 @@ func (g *generator) command() step {
 		return do("OBJECT", "FREQ", k)
 	}
 }
+
+// runRandomSeeds replays, for each seed and protocol, the sequence generate
+// makes on both servers, comparing every reply and the final dataset, and
+// shrinks a failing sequence for the report. The per-type randomized tests
+// (lists, hashes and sets) share it.
+func runRandomSeeds(t *testing.T, seeds []uint64, generate func(seed uint64) []step) {
+	t.Helper()
+	needOracle(t)
+	srv := resptest.NewServer(t)
+	for _, seed := range seeds {
+		cmds := generate(seed)
+		for _, proto := range protocols {
+			t.Run(fmt.Sprintf("seed=%d/RESP%d", seed, proto), func(t *testing.T) {
+				r := replay(t, srv.Addr(), proto, cmds)
+				suiteStats.random.Add(int64(r.compared))
+				if r.failed() {
+					t.Errorf("seed %d, RESP%d: %s", seed, proto, shrinkReport(t, srv.Addr(), proto, cmds, r))
+				}
+			})
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -318,20 +317,7 @@ var setAritySweepNames = []string{
 // also compares TYPE, TTL and OBJECT ENCODING of every key, and a failure
 // is shrunk with the harness's delta debugging.
 func TestDiffHashSetRandom(t *testing.T) {
-	needOracle(t)
-	srv := resptest.NewServer(t)
-	for _, seed := range []uint64{11, 12, 13} {
-		cmds := newHashSetGenerator(seed).generate(1500)
-		for _, proto := range protocols {
-			t.Run(fmt.Sprintf("seed=%d/RESP%d", seed, proto), func(t *testing.T) {
-				r := replay(t, srv.Addr(), proto, cmds)
-				suiteStats.random.Add(int64(r.compared))
-				if r.failed() {
-					t.Errorf("seed %d, RESP%d: %s", seed, proto, shrinkReport(t, srv.Addr(), proto, cmds, r))
-				}
-			})
-		}
-	}
+	runRandomSeeds(t, []uint64{11, 12, 13}, func(seed uint64) []step { return newHashSetGenerator(seed).generate(1500) })
 }
 
 type hashSetGenerator struct{ r *rand.Rand }
