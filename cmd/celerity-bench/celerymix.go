@@ -318,7 +318,6 @@ func celeryLeftovers(ctx context.Context, addr string) []string {
 type celeryCell struct {
 	rate, p50, p99 []float64 // msg/s, ms, ms
 	errs           []string
-	warns          []string
 }
 
 // runCeleryPhase runs the mix cfg.rounds times per server, alternating the
