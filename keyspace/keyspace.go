@@ -97,6 +97,14 @@ func (ks *Keyspace) EndUnit() { ks.fixedNow = 0 }
 // Now returns the unit's time, or the clock's when no unit is running.
 func (ks *Keyspace) Now() int64 { return ks.now() }
 
+// ClockNow reads the clock, ignoring the unit's fixed time. Redis 7.0
+// freezes time only for deciding whether a key has expired (a script or
+// an EXEC block sees a key either alive or gone throughout); the base of a
+// relative expiry, the "already in the past" check of EXPIREAT and the
+// remaining time TTL reports are taken from the clock as it runs, which
+// shows inside a long script.
+func (ks *Keyspace) ClockNow() int64 { return ks.clock.NowMs() }
+
 func (ks *Keyspace) now() int64 {
 	if ks.fixedNow != 0 {
 		return ks.fixedNow

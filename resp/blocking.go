@@ -85,7 +85,7 @@ func (c *Client) parseBlockTimeout(arg []byte) (time.Time, bool) {
 	if msInt == 0 {
 		return time.Time{}, true
 	}
-	now := c.srv.ks.Now()
+	now := c.srv.ks.ClockNow()
 	if msInt > 1<<63-1-now {
 		// Redis 7.0 adds the time without an overflow check: the deadline
 		// wraps to a value its timeout table never reaches.

@@ -97,8 +97,8 @@ const (
 	expireLT
 )
 
-func expireCommand(c *Client)    { c.expireGeneric(c.srv.ks.Now(), true) }
-func pexpireCommand(c *Client)   { c.expireGeneric(c.srv.ks.Now(), false) }
+func expireCommand(c *Client)    { c.expireGeneric(c.srv.ks.ClockNow(), true) }
+func pexpireCommand(c *Client)   { c.expireGeneric(c.srv.ks.ClockNow(), false) }
 func expireatCommand(c *Client)  { c.expireGeneric(0, true) }
 func pexpireatCommand(c *Client) { c.expireGeneric(0, false) }
 
@@ -161,7 +161,7 @@ func (c *Client) expireGeneric(base int64, seconds bool) {
 			return
 		}
 	}
-	if when <= c.srv.ks.Now() {
+	if when <= c.srv.ks.ClockNow() {
 		c.db.DeleteEntry(e)
 	} else {
 		c.db.SetExpire(e, when)
@@ -188,7 +188,7 @@ func (c *Client) ttlGeneric(ms, abs bool) {
 	}
 	ttl := at
 	if !abs {
-		ttl = at - c.srv.ks.Now()
+		ttl = at - c.srv.ks.ClockNow()
 	}
 	if ttl < 0 {
 		ttl = 0

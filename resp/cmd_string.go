@@ -125,7 +125,7 @@ func (c *Client) expireMillis(arg []byte, flags int) (int64, bool) {
 		ms *= 1000
 	}
 	if flags&(setEX|setPX) != 0 {
-		ms += c.srv.ks.Now()
+		ms += c.srv.ks.ClockNow()
 	}
 	if ms <= 0 {
 		c.Error(errInvalidExpire(c.cmd.fullName))
@@ -236,7 +236,7 @@ func getexCommand(c *Client) {
 	}
 	c.Bulk(e.Bytes())
 	switch {
-	case flags&(setEXAT|setPXAT) != 0 && when <= c.srv.ks.Now():
+	case flags&(setEXAT|setPXAT) != 0 && when <= c.srv.ks.ClockNow():
 		c.db.DeleteEntry(e)
 		c.signalModified(c.db, key)
 	case expire != nil:

@@ -28,6 +28,7 @@ type Config struct {
 	ProtoMaxBulkLen     int64
 	ClientQueryBufLimit int64
 	HZ                  int
+	IOThreads           int // io-threads: connection reactors (Redis: I/O threads)
 	BusyReplyThreshold  int // busy-reply-threshold (lua-time-limit), ms
 	Daemonize           bool
 	Limits              keyspace.Limits // encoding thresholds (hash-max-listpack-entries...)
@@ -55,6 +56,7 @@ func NewConfig() *Config {
 		ProtoMaxBulkLen:     512 << 20,
 		ClientQueryBufLimit: 1 << 30,
 		HZ:                  10,
+		IOThreads:           1,
 		BusyReplyThreshold:  5000,
 		Limits:              keyspace.DefaultLimits(),
 		ClientOutputBufferLimits: [obufClasses]OutputBufferLimit{
@@ -151,6 +153,11 @@ func configParams() map[string]*configParam {
 		intParam("tcp-keepalive", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.TCPKeepAlive }),
 		intParam("maxclients", 0, 1, math.MaxUint32, func(c *Config) *int { return &c.MaxClients }),
 		clampedHZ(intParam("hz", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.HZ })),
+		// io-threads sizes the pool of connection reactors (reactor_linux.go),
+		// Celerity's counterpart of Redis's I/O threads: each reactor reads,
+		// parses and writes for its connections; commands still run one
+		// unit at a time under the engine lock.
+		intParam("io-threads", cfgImmutable, 1, 128, func(c *Config) *int { return &c.IOThreads }),
 		// A script running longer than this many ms makes the server
 		// answer other clients -BUSY and accept SCRIPT KILL (script.go).
 		withAlias("lua-time-limit", intParam("busy-reply-threshold", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.BusyReplyThreshold })),

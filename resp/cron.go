@@ -41,6 +41,14 @@ func clampHZ(hz int) int {
 
 // cron runs one tick. Called with the engine lock held.
 func (s *Server) cron(now time.Time) {
+	if s.busyClient != nil {
+		// A long script has lent out the lock (busy.go): it still owns
+		// the dataset, so nothing may expire under it, and its client
+		// must not be closed as idle. Redis's whileBlockedCron likewise
+		// only keeps the statistics going.
+		s.sampleInstantaneous(now)
+		return
+	}
 	// Active expiry: like Redis's slow cycle, at most 25% of a tick.
 	budget := time.Second / time.Duration(clampHZ(s.cfg.HZ)) / 4
 	start := time.Now()

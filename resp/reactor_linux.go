@@ -166,10 +166,12 @@ func (r *reactor) iterate(timeout int, busy *Client) bool {
 		}
 		r.again = r.again[:0]
 	} else {
-		// Requests the outer iteration already read (level-triggered epoll
-		// will not report those sockets again) must be answered too.
+		// The outer iteration is stopped mid-batch: requests it already
+		// read (level-triggered epoll will not report those sockets again)
+		// must be answered, and replies it produced but has not written
+		// yet must be written, or their clients wait on the script.
 		for _, c := range r.clients {
-			if c.in.pending() {
+			if c.in.pending() || c.outPos < len(c.out) {
 				mark(c)
 			}
 		}
@@ -203,8 +205,6 @@ func (r *reactor) iterate(timeout int, busy *Client) bool {
 	s.lock()
 	s.curReactor = r
 	r.wakeSent.Store(false)
-	inbox := r.inbox
-	r.inbox = nil
 	r.expireTimers(mark)
 	var again []*Client
 	for i := 0; i < len(ready) || len(r.woken) > 0; i++ {
@@ -251,6 +251,12 @@ func (r *reactor) iterate(timeout int, busy *Client) bool {
 		}
 		c.takeOutput()
 	}
+	// New connections are taken only now, after the commands ran: a long
+	// script in one of them serves the reactor from inside (busy.go), and
+	// that nested iteration must be the one to register connections that
+	// arrived before the script, or they would wait for it unanswered.
+	inbox := r.inbox
+	r.inbox = nil
 	s.curReactor = nil
 	s.mu.Unlock()
 	r.again = append(r.again, again...)

@@ -146,6 +146,9 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 	}
 	n := opts.Reactors
 	if n <= 0 {
+		n = cfg.IOThreads
+	}
+	if n <= 0 {
 		n = 1
 	}
 	for i := 0; i < n; i++ {

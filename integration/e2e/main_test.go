@@ -71,7 +71,13 @@ func startServer(t testing.TB, args ...string) *server {
 	argv = append(argv, args...)
 	s.cmd = exec.Command(binary, argv...)
 	require.NoError(t, s.cmd.Start())
-	t.Cleanup(func() { s.stop(t) })
+	t.Cleanup(func() {
+		s.stop(t)
+		if t.Failed() {
+			logText, _ := os.ReadFile(s.log)
+			t.Logf("server log:\n%s", logText)
+		}
+	})
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", s.addr(), time.Second)

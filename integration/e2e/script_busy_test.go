@@ -12,8 +12,19 @@ import (
 // A script past busy-reply-threshold keeps its unit, but the server keeps
 // answering: other clients get -BUSY, allow_busy commands still run, and
 // SCRIPT KILL stops the script.
+//
+// With several reactors (io-threads) the script's reactor lends the engine
+// lock to the others, which serve their own clients the same way.
 func TestLongScriptAnswersBusyAndScriptKill(t *testing.T) {
-	s := startServer(t, "--busy-reply-threshold", "100")
+	for _, threads := range []string{"1", "2"} {
+		t.Run("io-threads="+threads, func(t *testing.T) {
+			testLongScriptAnswersBusy(t, "--busy-reply-threshold", "100", "--io-threads", threads)
+		})
+	}
+}
+
+func testLongScriptAnswersBusy(t *testing.T, args ...string) {
+	s := startServer(t, args...)
 	runner := dial(t, s.addr())
 	other := dial(t, s.addr())
 	require.Equal(t, "OK", other.do("SET", "k", "before"))
