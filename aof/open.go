@@ -18,11 +18,15 @@ import (
 // AOF is an open multi-part append-only file. See the package
 // documentation for its life cycle and guarantees.
 type AOF struct {
-	opts      Options
-	fs        vfs.FS
-	dir       string
-	appendDir string
-	plan      *LoadPlan
+	opts Options
+	// Settings CONFIG SET may change while the writer runs (SetFsync...).
+	fsync            atomic.Int32 // FsyncPolicy
+	noFsyncOnRewrite atomic.Bool
+	timestamps       atomic.Bool
+	fs               vfs.FS
+	dir              string
+	appendDir        string
+	plan             *LoadPlan
 
 	// Lock order, outer to inner: manMu, mu, wmu, statsMu. No lock is held
 	// across a wait for the writer goroutine.
@@ -118,6 +122,9 @@ func Open(dir string, opts Options) (*AOF, *LoadPlan, error) {
 		used:       map[string]bool{},
 	}
 	a.lastRewriteOK = true
+	a.fsync.Store(int32(opts.Fsync))
+	a.noFsyncOnRewrite.Store(opts.NoFsyncOnRewrite)
+	a.timestamps.Store(opts.Timestamps)
 	man, err := a.readManifest()
 	if err != nil {
 		return nil, nil, err
@@ -336,7 +343,7 @@ func (a *AOF) Start() error {
 		seq, name := a.allocName(TypeBase)
 		a.mu.Unlock()
 		var content []byte
-		if a.opts.Timestamps {
+		if a.timestamps.Load() {
 			content = appendTimestamp(nil, a.opts.Now().Unix())
 		}
 		if err := a.writeFileSync(a.path(name), content); err != nil {

@@ -110,7 +110,7 @@ func (rw *Rewrite) open() error {
 	}
 	rw.f = f
 	rw.bw = bufio.NewWriterSize(rewriteFile{rw}, 64<<10)
-	if a.opts.Timestamps {
+	if a.timestamps.Load() {
 		// Redis starts a rewritten base with the time of the rewrite, so
 		// point-in-time truncation knows what the base covers.
 		if _, err := rw.bw.Write(appendTimestamp(nil, rw.started.Unix())); err != nil {

@@ -83,7 +83,7 @@ func (a *AOF) Append(p []byte) uint64 {
 		a.mu.Unlock()
 		return off
 	}
-	if a.opts.Timestamps {
+	if a.timestamps.Load() {
 		if now := a.opts.Now().Unix(); now > a.lastTS {
 			n := len(a.buf)
 			a.buf = appendTimestamp(a.buf, now)
@@ -95,11 +95,16 @@ func (a *AOF) Append(p []byte) uint64 {
 	a.appended += uint64(len(p))
 	off := a.appended
 	a.mu.Unlock()
+	a.wakeWriter()
+	return off
+}
+
+// wakeWriter tells the writer goroutine there is work.
+func (a *AOF) wakeWriter() {
 	select {
 	case a.kick <- struct{}{}:
 	default:
 	}
-	return off
 }
 
 // Appended returns the logical offset after the last appended byte.
@@ -108,6 +113,22 @@ func (a *AOF) Appended() uint64 {
 	defer a.mu.Unlock()
 	return a.appended
 }
+
+// fsyncPolicy is the appendfsync policy in force.
+func (a *AOF) fsyncPolicy() FsyncPolicy { return FsyncPolicy(a.fsync.Load()) }
+
+// SetFsync changes appendfsync (CONFIG SET): units appended from now on
+// are released under the new policy.
+func (a *AOF) SetFsync(p FsyncPolicy) {
+	a.fsync.Store(int32(p))
+	a.wakeWriter()
+}
+
+// SetNoFsyncOnRewrite changes no-appendfsync-on-rewrite.
+func (a *AOF) SetNoFsyncOnRewrite(v bool) { a.noFsyncOnRewrite.Store(v) }
+
+// SetTimestamps changes aof-timestamp-enabled.
+func (a *AOF) SetTimestamps(v bool) { a.timestamps.Store(v) }
 
 // Written returns the published offset: every byte before it is written
 // (everysec, no) or written and fdatasynced (always).
@@ -277,7 +298,7 @@ func (a *AOF) cycle(final bool) {
 		a.maybeFsync(now)
 		return
 	}
-	if a.opts.Fsync == FsyncEverysec && !final && a.inflight != nil && a.pendingBytes() {
+	if a.fsyncPolicy() == FsyncEverysec && !final && a.inflight != nil && a.pendingBytes() {
 		if !a.postpone() {
 			return
 		}
@@ -317,7 +338,7 @@ func (a *AOF) cycle(final bool) {
 		if err != nil {
 			a.lastRetry = time.Now()
 			a.putBack(data[pos:], start+uint64(pos))
-			if a.opts.Fsync == FsyncAlways {
+			if a.fsyncPolicy() == FsyncAlways {
 				a.setFailStop(err)
 				return
 			}
@@ -334,7 +355,7 @@ func (a *AOF) cycle(final bool) {
 	a.mu.Unlock()
 	a.clearWriteErr()
 
-	if a.opts.Fsync == FsyncAlways && !a.skipFsync() {
+	if a.fsyncPolicy() == FsyncAlways && !a.skipFsync() {
 		if err := a.f.Datasync(); err != nil {
 			a.setFailStop(err)
 			return
@@ -424,11 +445,11 @@ func (a *AOF) writeAll(p []byte) (int, error) {
 	return n, err
 }
 
-func (a *AOF) skipFsync() bool { return a.opts.NoFsyncOnRewrite && a.rewriting.Load() }
+func (a *AOF) skipFsync() bool { return a.noFsyncOnRewrite.Load() && a.rewriting.Load() }
 
 // maybeFsync starts the everysec background fsync when one is due.
 func (a *AOF) maybeFsync(now time.Time) {
-	if a.opts.Fsync != FsyncEverysec || a.inflight != nil || a.synced >= a.written ||
+	if a.fsyncPolicy() != FsyncEverysec || a.inflight != nil || a.synced >= a.written ||
 		now.Sub(a.lastFsync) < a.opts.FsyncInterval || a.skipFsync() {
 		return
 	}
@@ -481,7 +502,7 @@ func (a *AOF) reapFsync(block bool) bool {
 func (a *AOF) switchIncr(c *cut) bool {
 	a.reapFsync(true)
 	if err := a.f.Datasync(); err != nil {
-		if a.opts.Fsync == FsyncAlways {
+		if a.fsyncPolicy() == FsyncAlways {
 			a.setFailStop(err)
 			a.dropCut(c, err)
 			return false
