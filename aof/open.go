@@ -62,6 +62,7 @@ type AOF struct {
 	waiters   waiterHeap
 	failStop  *FailStopError
 	hasFail   atomic.Bool
+	unhealthy atomic.Bool // LastWriteError != nil, readable without wmu
 	writeErr  *WriteError // "last write failed" (everysec, no)
 	fsyncErr  *WriteError // last background fsync failed
 	closed    bool

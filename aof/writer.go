@@ -220,6 +220,7 @@ func (a *AOF) setFailStop(err error) {
 	a.failStop = &FailStopError{Err: err}
 	a.hasFail.Store(true)
 	a.releaseAllLocked(a.failStop)
+	a.refreshHealthyLocked()
 	a.wmu.Unlock()
 	a.opts.logf(LevelWarning, "Can't recover from AOF write error when the AOF fsync policy is 'always'. Exiting... (%v)", err)
 }
@@ -229,6 +230,7 @@ func (a *AOF) setWriteErr(err error) {
 	first := a.writeErr == nil
 	a.writeErr = &WriteError{Op: "write", Err: err}
 	a.releaseAllLocked(a.writeErr)
+	a.refreshHealthyLocked()
 	a.wmu.Unlock()
 	if first {
 		a.opts.logf(LevelWarning, "Error writing to the AOF file: %v", err)
@@ -239,6 +241,7 @@ func (a *AOF) clearWriteErr() {
 	a.wmu.Lock()
 	was := a.writeErr != nil
 	a.writeErr = nil
+	a.refreshHealthyLocked()
 	a.wmu.Unlock()
 	if was {
 		a.opts.logf(LevelWarning, "AOF write error looks solved, Redis can write again.")
@@ -249,6 +252,7 @@ func (a *AOF) setFsyncErr(err error) {
 	a.wmu.Lock()
 	first := a.fsyncErr == nil
 	a.fsyncErr = &WriteError{Op: "fsync", Err: err}
+	a.refreshHealthyLocked()
 	a.wmu.Unlock()
 	if first {
 		a.opts.logf(LevelWarning, "Error syncing the AOF file: %v", err)
@@ -258,8 +262,18 @@ func (a *AOF) setFsyncErr(err error) {
 func (a *AOF) clearFsyncErr() {
 	a.wmu.Lock()
 	a.fsyncErr = nil
+	a.refreshHealthyLocked()
 	a.wmu.Unlock()
 }
+
+// refreshHealthyLocked mirrors the error states in an atomic (with wmu).
+func (a *AOF) refreshHealthyLocked() {
+	a.unhealthy.Store(a.failStop != nil || a.writeErr != nil || a.fsyncErr != nil)
+}
+
+// Healthy reports, without locking, whether LastWriteError is nil: the
+// engine asks before every write command.
+func (a *AOF) Healthy() bool { return !a.unhealthy.Load() }
 
 func (a *AOF) inWriteErr() bool {
 	a.wmu.Lock()
