@@ -6,7 +6,9 @@ import "math/rand/v2"
 type LookupFlags uint8
 
 const (
-	// LookupWrite marks a lookup made by a write: it counts no hit/miss.
+	// LookupWrite marks a lookup made by a write: it counts no hit/miss,
+	// and an open snapshot saves the entry first, so the caller may then
+	// change the value in place (push onto the list, set a hash field...).
 	LookupWrite LookupFlags = 1 << iota
 	// LookupNoTouch leaves the access clock alone (TYPE, OBJECT, TTL...).
 	LookupNoTouch
@@ -51,6 +53,12 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) *Entry {
 	}
 	ks := db.ks
 	if e != nil {
+		// A write lookup is followed by in-place changes (a push onto the
+		// list, a field set in the hash...) that no later call sees in
+		// time, so this is where an open snapshot must save the entry.
+		if ks.snap != nil && flags&LookupWrite != 0 {
+			ks.snap.save(db, e)
+		}
 		if flags&LookupNoTouch == 0 {
 			e.lru = ks.lruClock()
 		}
@@ -64,7 +72,8 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) *Entry {
 }
 
 // Peek returns the entry of key whether or not it has expired, without
-// deleting, touching or counting anything (WATCH bookkeeping).
+// deleting, touching or counting anything (WATCH bookkeeping). The entry is
+// read-only: changing it in place would escape an open snapshot.
 func (db *DB) Peek(key []byte) *Entry { return db.dict[string(key)] }
 
 // Exists reports whether key is live, expiring it if needed. It neither
@@ -90,6 +99,7 @@ func (db *DB) expireIfNeeded(e *Entry) bool {
 // of any type. The TTL is cleared unless keepTTL. v is copied.
 func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 	if e := db.dict[string(key)]; e != nil {
+		db.preserve(e)
 		db.mem -= e.mem
 		e.typ, e.agg, e.enc, e.copied = TypeString, nil, enc, false
 		// Reuse the old buffer when it fits without wasting much: an
@@ -127,6 +137,7 @@ func (db *DB) SetStringOwned(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 // value and clearing its TTL.
 func (db *DB) SetAggregate(key []byte, t Type, a Aggregate) *Entry {
 	if e := db.dict[string(key)]; e != nil {
+		db.preserve(e)
 		db.mem -= e.mem
 		e.typ, e.agg, e.str, e.copied = t, a, nil, false
 		db.setExpire(e, 0)
@@ -141,7 +152,8 @@ func (db *DB) SetAggregate(key []byte, t Type, a Aggregate) *Entry {
 }
 
 // Reaccount refreshes the memory accounted to e after its value changed in
-// place (APPEND, LPUSH onto an existing list...).
+// place (APPEND, LPUSH onto an existing list...). It is too late here to save
+// e for an open snapshot: e must come from a LookupWrite lookup.
 func (db *DB) Reaccount(e *Entry) {
 	db.mem -= e.mem
 	e.mem = e.footprint()
@@ -150,11 +162,16 @@ func (db *DB) Reaccount(e *Entry) {
 
 // UpdateString replaces a string value in place, keeping the TTL.
 func (db *DB) UpdateString(e *Entry, v []byte, enc Encoding) {
+	db.preserve(e)
 	e.str, e.enc, e.copied = v, enc, false
 	db.Reaccount(e)
 }
 
 func (db *DB) insert(e *Entry) {
+	// A key created while a snapshot is open is not part of it; stamping
+	// unconditionally costs no branch, and a key created between snapshots
+	// gets an epoch the next one supersedes.
+	e.snap = db.ks.epoch
 	e.lru = db.ks.lruClock()
 	e.pos = int32(len(db.dense))
 	db.dense = append(db.dense, e)
@@ -181,6 +198,7 @@ func (db *DB) Delete(key []byte) bool {
 func (db *DB) DeleteEntry(e *Entry) { db.deleteEntry(e) }
 
 func (db *DB) deleteEntry(e *Entry) {
+	// setExpire saves e for an open snapshot before anything changes.
 	db.setExpire(e, 0)
 	last := db.dense[len(db.dense)-1]
 	db.dense[e.pos] = last
@@ -194,7 +212,10 @@ func (db *DB) deleteEntry(e *Entry) {
 // SetExpire sets e's absolute expiry (Unix ms); 0 removes it.
 func (db *DB) SetExpire(e *Entry, at int64) { db.setExpire(e, at) }
 
+// setExpire saves e for an open snapshot itself, rather than SetExpire,
+// which then stays small enough to inline.
 func (db *DB) setExpire(e *Entry, at int64) {
+	db.preserve(e)
 	switch {
 	case at != 0 && e.vol < 0:
 		e.vol = int32(len(db.volatile))
@@ -285,8 +306,13 @@ func (db *DB) ForEach(fn func(e *Entry)) {
 	}
 }
 
-// Flush removes every key.
+// Flush removes every key. It installs fresh tables rather than clearing
+// them, so an open snapshot keeps walking the old ones, which nobody
+// modifies any more.
 func (db *DB) Flush() {
+	if db.ks.snap != nil {
+		db.ks.snap.detach(db)
+	}
 	db.dict = make(map[string]*Entry)
 	db.dense = nil
 	db.volatile = nil

@@ -23,4 +23,13 @@
 //     none.)
 //   - Memory accounting: each value reports an estimate of its footprint; DB
 //     and Keyspace keep running totals, used by INFO and, later, eviction.
+//   - Snapshots: BeginSnapshot freezes every database at one instant for the
+//     AOF rewrite without fork. Step then emits the keys of that instant in
+//     bounded batches while writes go on, and each write path emits the
+//     entry it is about to change or remove first (copy before write), so
+//     every key of the cut comes out once, as it was. This holds only if
+//     entries change solely through DB methods or in place right after a
+//     LookupWrite lookup in the same command: entries from Peek, read
+//     lookups, Scan, ForEach or RandomKey are read-only. snapshot.go
+//     explains the invariant.
 package keyspace

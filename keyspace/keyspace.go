@@ -48,6 +48,9 @@ type Keyspace struct {
 	hits, misses, expired int64
 	expireStale           float64 // percentage of stale keys seen by the last sample
 	expireCapReached      int64
+
+	snap  *Snapshot // the open snapshot, nil when none (see snapshot.go)
+	epoch uint32    // epoch of the latest snapshot begun
 }
 
 // New returns a keyspace of n empty databases.
@@ -129,6 +132,9 @@ func (ks *Keyspace) IdleMs(e *Entry) int64 {
 
 // SwapDB exchanges the contents of databases a and b.
 func (ks *Keyspace) SwapDB(a, b int) {
+	if ks.snap != nil {
+		ks.snap.swap(a, b)
+	}
 	da, db := ks.dbs[a], ks.dbs[b]
 	da.dict, db.dict = db.dict, da.dict
 	da.dense, db.dense = db.dense, da.dense

@@ -72,7 +72,9 @@ func StringEncoding(v []byte) Encoding {
 }
 
 // Entry is one key's slot in a DB: its value, expiry and access metadata.
-// Entries are owned by their DB; callers must not keep them across units.
+// Entries are owned by their DB; callers must not keep them across units,
+// and may change a value in place only after a LookupWrite lookup (see the
+// Snapshots paragraph of the package documentation).
 type Entry struct {
 	key      string
 	str      []byte    // TypeString payload
@@ -81,6 +83,7 @@ type Entry struct {
 	lru      uint32    // access clock (seconds), for OBJECT IDLETIME and eviction
 	pos      int32     // index in DB.dense
 	vol      int32     // index in DB.volatile, -1 when the key has no TTL
+	snap     uint32    // latest snapshot epoch this entry is done for (see snapshot.go)
 	typ      Type
 	enc      Encoding // string encoding; aggregates report their own
 	copied   bool     // made by COPY: Redis gives it an unshared object
