@@ -84,7 +84,7 @@ func (db *DB) Exists(key []byte) bool {
 
 // expireIfNeeded deletes e when it has expired and reports whether it did.
 func (db *DB) expireIfNeeded(e *Entry) bool {
-	if e.expireAt == 0 || db.ks.now() <= e.expireAt {
+	if e.expireAt == 0 || db.ks.now() <= e.expireAt || db.ks.loading {
 		return false
 	}
 	db.deleteEntry(e)

@@ -43,6 +43,7 @@ type Keyspace struct {
 	hooks Hooks
 
 	fixedNow int64 // when non-zero, the time every lookup in this unit uses
+	loading  bool  // replaying a persisted dataset: nothing expires
 	limits   Limits
 
 	hits, misses, expired int64
@@ -93,6 +94,13 @@ func (ks *Keyspace) SetUnitTime(ms int64) { ks.fixedNow = ms }
 
 // UnitTime returns the time fixed for the running unit (0 if none).
 func (ks *Keyspace) UnitTime() int64 { return ks.fixedNow }
+
+// SetLoading marks the keyspace as being rebuilt from persistence (the AOF
+// at start-up): lookups then never expire keys, as Redis's keyIsExpired
+// answers "no" while loading, because the file replays a history in which
+// those keys were still alive when later commands used them. Keys past
+// their deadline are expired once loading ends.
+func (ks *Keyspace) SetLoading(v bool) { ks.loading = v }
 
 // EndUnit releases the time fixed by BeginUnit.
 func (ks *Keyspace) EndUnit() { ks.fixedNow = 0 }

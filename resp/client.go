@@ -20,6 +20,7 @@ const (
 	flagNoEvict                                // CLIENT NO-EVICT on
 	flagNoTouch                                // CLIENT NO-TOUCH on
 	flagScript                                 // the fake client scripts run as
+	flagLoading                                // the fake client the AOF loader runs as
 	flagInExec                                 // running the commands of an EXEC
 	flagDirtyCAS                               // a WATCHed key changed: EXEC fails
 )
@@ -63,6 +64,12 @@ type Client struct {
 	argv    [][]byte
 	cmd     *Command
 	lastCmd *Command
+
+	// Propagation of the running command (prop.go): what to write instead
+	// of argv, or nothing, or argv even if nothing changed.
+	propArgv  [][]byte
+	noProp    bool
+	forceProp bool
 
 	ctimeMs int64 // connection time, Unix ms
 	lastMs  int64 // last interaction, Unix ms

@@ -163,8 +163,14 @@ func (c *Client) expireGeneric(base int64, seconds bool) {
 	}
 	if when <= c.srv.ks.ClockNow() {
 		c.db.DeleteEntry(e)
+		c.rewritePropagation(argDEL, key)
 	} else {
 		c.db.SetExpire(e, when)
+		if base != 0 || seconds {
+			// The deadline, in ms, with the options as given.
+			argv := append([][]byte{argPEXPIREAT, key, itoaArg(when)}, c.argv[3:]...)
+			c.rewritePropagation(argv...)
+		}
 	}
 	c.signalModified(c.db, key)
 	c.Int(1)
@@ -535,6 +541,7 @@ func flushdbCommand(c *Client) {
 	c.srv.dirty += int64(c.db.Len())
 	c.srv.touchAllWatchedKeysInDB(c.db, nil)
 	c.db.Flush()
+	c.forcePropagation()
 	c.OK()
 }
 
@@ -547,6 +554,7 @@ func flushallCommand(c *Client) {
 		c.srv.touchAllWatchedKeysInDB(c.srv.ks.DB(i), nil)
 	}
 	c.srv.ks.FlushAll()
+	c.forcePropagation()
 	c.OK()
 }
 

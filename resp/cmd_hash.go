@@ -324,6 +324,7 @@ func hincrbyfloatCommand(c *Client) {
 	h.Set(field, out, c.srv.ks.Limits())
 	c.commitHash(key, h, e)
 	c.BulkString(out)
+	c.rewritePropagation(argHSET, key, c.argv[2], []byte(out))
 }
 
 func hrandfieldCommand(c *Client) {

@@ -614,14 +614,17 @@ func (c *Client) lmpopGeneric(numkeysIdx int, blocking bool) {
 		if e == nil {
 			continue
 		}
-		c.popRangeWithKey(c.db, e, l, k, where, count)
+		// Written with the number popped, as Redis 7.0 does.
+		n := c.popRangeWithKey(c.db, e, l, k, where, count)
+		c.rewritePropagation(listPopArgv(where, k, n)...)
 		return
 	}
 	c.NullArray()
 }
 
-// popRangeWithKey replies [key, [elements...]] popping up to count.
-func (c *Client) popRangeWithKey(db *keyspace.DB, e *keyspace.Entry, l *keyspace.List, key []byte, where int, count int64) {
+// popRangeWithKey replies [key, [elements...]] popping up to count, and
+// returns how many it popped.
+func (c *Client) popRangeWithKey(db *keyspace.DB, e *keyspace.Entry, l *keyspace.List, key []byte, where int, count int64) int64 {
 	n := min(count, int64(l.Len()))
 	c.Array(2)
 	c.Bulk(key)
@@ -635,6 +638,7 @@ func (c *Client) popRangeWithKey(db *keyspace.DB, e *keyspace.Entry, l *keyspace
 		db.Reaccount(e)
 	}
 	c.signalModified(db, key)
+	return n
 }
 
 func blpopCommand(c *Client) { c.blockingPop(c.argv[1:len(c.argv)-1], listHead, len(c.argv)-1, -1) }
@@ -656,13 +660,14 @@ func (c *Client) blockingPop(keys [][]byte, where, timeoutIdx int, count int64) 
 			continue
 		}
 		if count != -1 {
-			c.popRangeWithKey(c.db, e, l, k, where, count)
-			return
+			count = c.popRangeWithKey(c.db, e, l, k, where, count)
+		} else {
+			c.Array(2)
+			c.Bulk(k)
+			c.popInto(l, where)
+			c.afterPop(e, l, k)
 		}
-		c.Array(2)
-		c.Bulk(k)
-		c.popInto(l, where)
-		c.afterPop(e, l, k)
+		c.rewritePropagation(listPopArgv(where, k, count)...)
 		return
 	}
 	if !c.mayBlock() {
@@ -703,9 +708,26 @@ func (c *Client) blockingPop(keys [][]byte, where, timeoutIdx int, count int64) 
 			db.Reaccount(e)
 		}
 		w.signalModified(db, key)
+		propCount := int64(-1) // BLPOP/BRPOP: no COUNT
+		if count != -1 {
+			propCount = int64(len(popped))
+		}
+		w.srv.alsoPropagate(db.ID(), listPopArgv(where, key, propCount)...)
 		k := string(key)
-		return true, func() { restoreList(db, k, popped, where) }
+		return true, func() {
+			restoreList(db, k, popped, where)
+			w.srv.alsoPropagate(db.ID(), listPushArgv(where, []byte(k), reversed(popped))...)
+		}
 	})
+}
+
+// reversed returns vs in reverse order.
+func reversed(vs [][]byte) [][]byte {
+	rev := make([][]byte, len(vs))
+	for i, v := range vs {
+		rev[len(vs)-1-i] = v
+	}
+	return rev
 }
 
 // restoreList puts popped elements back at the end they came from, in
@@ -715,11 +737,7 @@ func restoreList(db *keyspace.DB, key string, popped [][]byte, where int) {
 	if e != nil && e.Type() != keyspace.TypeList {
 		return // the key was replaced meanwhile; nothing safe to do
 	}
-	rev := make([][]byte, len(popped))
-	for i, v := range popped {
-		rev[len(popped)-1-i] = v
-	}
-	listPush(db, e, []byte(key), rev, where)
+	listPush(db, e, []byte(key), reversed(popped), where)
 }
 
 func blmoveCommand(c *Client) {
@@ -751,8 +769,23 @@ func (c *Client) blmoveGeneric(from, to int, deadline time.Time) {
 	if !ok {
 		return
 	}
+	// Written as the non-blocking command, with the LEFT/RIGHT arguments
+	// as the client spelled them (Redis reuses them).
+	var fromArg, toArg []byte
+	brpoplpush := c.cmd.Name == "brpoplpush"
+	if !brpoplpush {
+		fromArg, toArg = append([]byte(nil), c.argv[3]...), append([]byte(nil), c.argv[4]...)
+	}
+	propArgv := func(src, dst []byte) [][]byte {
+		if brpoplpush {
+			return [][]byte{[]byte("RPOPLPUSH"), src, dst}
+		}
+		return [][]byte{argLMOVE, src, dst, fromArg, toArg}
+	}
 	if se != nil {
-		c.moveElement(c.db, se, sl, c.argv[1], c.argv[2], from, to)
+		if c.moveElement(c.db, se, sl, c.argv[1], c.argv[2], from, to) {
+			c.rewritePropagation(propArgv(c.argv[1], c.argv[2])...)
+		}
 		return
 	}
 	if !c.mayBlock() {
@@ -769,8 +802,12 @@ func (c *Client) blmoveGeneric(from, to int, deadline time.Time) {
 		if !w.moveElement(db, e, l, key, []byte(dst), from, to) {
 			return true, nil // served with WRONGTYPE, as Redis 7.0 does
 		}
+		w.srv.alsoPropagate(db.ID(), propArgv(key, []byte(dst))...)
 		src := string(key)
-		return true, func() { undoMove(db, src, dst, from, to) }
+		return true, func() {
+			undoMove(db, src, dst, from, to)
+			w.srv.alsoPropagate(db.ID(), argLMOVE, []byte(dst), []byte(src), whereArg(to), whereArg(from))
+		}
 	})
 }
 

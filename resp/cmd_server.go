@@ -23,7 +23,60 @@ func serverCommands() []*Command {
 			{Name: "resetstat", Arity: 2, Flags: Admin | NoScript | Loading | Stale, Run: configResetstatCommand},
 			{Name: "help", Arity: 2, Flags: Loading | Stale, Run: configHelpCommand},
 		}},
+		{Name: "bgrewriteaof", Arity: 1, Flags: Admin | NoScript | NoAsyncLoading, Run: bgrewriteaofCommand},
+		{Name: "shutdown", Arity: -1, Flags: Admin | NoScript | Loading | Stale | NoMulti | AllowBusy, Run: shutdownCommand},
 	}
+}
+
+// shutdownCommand is SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The AOF
+// is flushed and fsynced and the process exits; the client gets no reply,
+// as from Redis. Celerity has no RDB snapshots, so SAVE fails the way a
+// failed save makes Redis's SHUTDOWN fail.
+func shutdownCommand(c *Client) {
+	var save, nosave, abort, other bool
+	for _, a := range c.argv[1:] {
+		switch {
+		case optIs(a, "nosave"):
+			nosave = true
+		case optIs(a, "save"):
+			save = true
+		case optIs(a, "now"), optIs(a, "force"):
+			other = true
+		case optIs(a, "abort"):
+			abort = true
+		default:
+			c.SyntaxError()
+			return
+		}
+	}
+	if save && nosave || abort && (save || nosave || other) {
+		c.SyntaxError()
+		return
+	}
+	if abort {
+		// Shutdowns here never wait for replicas: none is ever in progress.
+		c.Error("ERR No shutdown in progress.")
+		return
+	}
+	s := c.srv
+	if save {
+		s.log.Warn().Msg("Error trying to save the DB: Celerity has no RDB snapshots (SHUTDOWN SAVE); use SHUTDOWN or SHUTDOWN NOSAVE with appendonly yes")
+		c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+		return
+	}
+	if s.busyClient != nil {
+		if !nosave {
+			c.Error(errBusyScript)
+			return
+		}
+		// The script stops at its next instruction; its effects were never
+		// propagated, so the AOF holds none of them.
+		s.scripts.run.killed = true
+	}
+	s.log.Warn().Msg("User requested shutdown...")
+	c.flags |= flagCloseASAP
+	// Shutdown waits for the reactors, one of which runs this unit.
+	go s.Shutdown()
 }
 
 func infoCommand(c *Client) {
@@ -419,6 +472,9 @@ type applyError struct{ param, msg string }
 func (s *Server) applyConfig(prev *Config) *applyError {
 	s.qbufLimit.Store(s.cfg.ClientQueryBufLimit)
 	s.ks.SetLimits(s.cfg.Limits)
+	if err := s.applyPersistence(prev); err != nil {
+		return err
+	}
 	if s.cfg.Port != prev.Port || strings.Join(s.cfg.Bind, " ") != strings.Join(prev.Bind, " ") {
 		if err := s.rebind(); err != nil {
 			if s.cfg.Port != prev.Port {

@@ -238,6 +238,10 @@ func spopCommand(c *Client) {
 	}
 	i := keyspace.RandomIndex(s.Len())
 	c.setMember(s, i)
+	if c.srv.prop.on {
+		// The replay must remove the member this run chose.
+		c.rewritePropagation(argSREM, key, []byte(s.MemberString(i)))
+	}
 	s.RemoveAt(i)
 	c.commitSet(key, s, e)
 }
@@ -265,16 +269,28 @@ func (c *Client) spopWithCount() {
 		c.replyWholeSet(keyspace.SetUnion([]*keyspace.Set{s}, lim))
 		c.db.DeleteEntry(e)
 		c.signalModified(c.db, key)
+		c.rewritePropagation(argDEL, key)
 		return
 	}
 	c.Set(int(count))
+	prop := c.srv.prop.on
+	dbID := c.db.ID()
 	s.PopRandom(int(count), lim, func(str string, n int64, isInt bool) {
 		if isInt {
 			c.BulkInt(n)
 		} else {
 			c.BulkString(str)
 		}
+		if prop {
+			// Redis 7.0 writes one SREM per popped member.
+			m := []byte(str)
+			if isInt {
+				m = itoaArg(n)
+			}
+			c.srv.alsoPropagate(dbID, argSREM, key, m)
+		}
 	})
+	c.preventPropagation()
 	c.commitSet(key, s, e)
 }
 

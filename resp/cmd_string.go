@@ -165,6 +165,9 @@ func (c *Client) setGeneric(flags int, key, val, expire []byte, okReply, abortRe
 	e := c.db.SetString(key, val, keyspace.StringEncoding(val), flags&setKeepTTL != 0)
 	if expire != nil {
 		c.db.SetExpire(e, when)
+		// Replayed later, a relative expiry would restart the clock: Redis
+		// writes the deadline (and drops GET, NX, XX, which are moot).
+		c.rewritePropagation(argSET, key, val, argPXAT, itoaArg(when))
 	}
 	c.signalModified(c.db, key)
 	if flags&setGet == 0 {
@@ -198,6 +201,7 @@ func getsetCommand(c *Client) {
 	}
 	c.db.SetString(c.argv[1], c.argv[2], keyspace.StringEncoding(c.argv[2]), false)
 	c.signalModified(c.db, c.argv[1])
+	c.rewritePropagation(argSET, c.argv[1], c.argv[2])
 }
 
 func getdelCommand(c *Client) {
@@ -212,6 +216,7 @@ func getdelCommand(c *Client) {
 	c.Bulk(e.Bytes())
 	c.db.DeleteEntry(e)
 	c.signalModified(c.db, c.argv[1])
+	c.rewritePropagation(argDEL, c.argv[1])
 }
 
 func getexCommand(c *Client) {
@@ -239,12 +244,15 @@ func getexCommand(c *Client) {
 	case flags&(setEXAT|setPXAT) != 0 && when <= c.srv.ks.ClockNow():
 		c.db.DeleteEntry(e)
 		c.signalModified(c.db, key)
+		c.rewritePropagation(argDEL, key)
 	case expire != nil:
 		c.db.SetExpire(e, when)
 		c.signalModified(c.db, key)
+		c.rewritePropagation(argPEXPIREAT, key, itoaArg(when))
 	case flags&setPersist != 0 && e.ExpireAt() != 0:
 		c.db.SetExpire(e, 0)
 		c.signalModified(c.db, key)
+		c.rewritePropagation(argPERSIST, key)
 	}
 }
 
@@ -397,6 +405,9 @@ func incrbyfloatCommand(c *Client) {
 	}
 	c.signalModified(c.db, key)
 	c.Bulk(out)
+	// Float formatting must not depend on the replaying server: Redis
+	// writes the result.
+	c.rewritePropagation(argSET, key, out, argKEEPTTL)
 }
 
 // checkStringLength replies Redis's error when a string would grow past

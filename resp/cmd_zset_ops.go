@@ -124,7 +124,10 @@ func (c *Client) zpopGeneric(keys [][]byte, max, emitKey bool, count int64, nest
 		c.Array(0)
 		return
 	}
-	c.zpopReply(c.db, e, e.Agg().(*keyspace.ZSet), key, max, emitKey, count, nested)
+	popped := c.zpopReply(c.db, e, e.Agg().(*keyspace.ZSet), key, max, emitKey, count, nested)
+	if emitKey { // ZMPOP: written as ZPOPMIN|ZPOPMAX key count
+		c.rewritePropagation(zpopArgv(max, key, poppedCount(count, popped))...)
+	}
 }
 
 // zpopReply pops up to count members (one when count is -1) from z at key
@@ -185,7 +188,8 @@ func (c *Client) blockingZpop(keys [][]byte, max bool, timeoutIdx int, count int
 		if z == nil || z.Len() == 0 {
 			continue
 		}
-		c.zpopReply(c.db, e, z, k, max, true, count, nested)
+		popped := c.zpopReply(c.db, e, z, k, max, true, count, nested)
+		c.rewritePropagation(zpopArgv(max, k, poppedCount(count, popped))...)
 		return
 	}
 	if !c.mayBlock() {
@@ -203,13 +207,29 @@ func (c *Client) blockingZpop(keys [][]byte, max bool, timeoutIdx int, count int
 			return false, nil
 		}
 		popped := w.zpopReply(db, e, z, key, max, true, count, nested)
+		w.srv.alsoPropagate(db.ID(), zpopArgv(max, key, poppedCount(count, popped))...)
 		k := string(key)
 		limits := w.srv.ks.Limits()
 		return true, func() {
 			restoreZSet(db, k, popped, limits)
 			w.signalModified(db, []byte(k))
+			argv := [][]byte{[]byte("ZADD"), []byte(k), []byte("NX")}
+			for _, el := range popped {
+				argv = append(argv, AppendDouble(nil, el.Score), []byte(el.Member))
+			}
+			w.srv.alsoPropagate(db.ID(), argv...)
 		}
 	})
+}
+
+// poppedCount is the COUNT a [B]ZMPOP is written with: how many members
+// it popped (Redis 7.0 writes that, where list pops keep the count asked).
+// -1 (BZPOPMIN/BZPOPMAX) stays -1: no COUNT.
+func poppedCount(count int64, popped []zskiplist.Element) int64 {
+	if count == -1 {
+		return -1
+	}
+	return int64(len(popped))
 }
 
 // restoreZSet re-adds popped members with their scores (the undo of a

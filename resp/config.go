@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/celerity/celerity/aof"
 	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/resp/conffile"
 )
@@ -38,6 +39,20 @@ type Config struct {
 	// ClientOutputBufferLimits are client-output-buffer-limit's classes,
 	// indexed by obufNormal, obufReplica and obufPubsub.
 	ClientOutputBufferLimits [obufClasses]OutputBufferLimit
+
+	// The append-only file (persist.go).
+	AppendOnly                 bool
+	AppendFilename             string
+	AppendDirname              string
+	AppendFsync                aof.FsyncPolicy
+	NoAppendFsyncOnRewrite     bool
+	AutoAOFRewritePercentage   int
+	AutoAOFRewriteMinSize      int64
+	AOFLoadTruncated           bool
+	AOFUseRDBPreamble          bool
+	AOFTimestampEnabled        bool
+	AOFRewriteIncrementalFsync bool
+	AOFDisableAutoGC           bool
 }
 
 // NewConfig returns Redis 7.0.15's compiled-in defaults for the directives
@@ -59,6 +74,15 @@ func NewConfig() *Config {
 		IOThreads:           1,
 		BusyReplyThreshold:  5000,
 		Limits:              keyspace.DefaultLimits(),
+
+		AppendFilename:             "appendonly.aof",
+		AppendDirname:              "appendonlydir",
+		AppendFsync:                aof.FsyncEverysec,
+		AutoAOFRewritePercentage:   100,
+		AutoAOFRewriteMinSize:      64 << 20,
+		AOFLoadTruncated:           true,
+		AOFUseRDBPreamble:          true,
+		AOFRewriteIncrementalFsync: true,
 		ClientOutputBufferLimits: [obufClasses]OutputBufferLimit{
 			obufNormal:  {},
 			obufReplica: {Hard: 256 << 20, Soft: 64 << 20, SoftSeconds: 60},
@@ -133,6 +157,25 @@ func memoryParam[T int | int64](name string, flags configFlag, lo, hi int64, fie
 		},
 	}
 }
+
+func boolParam(name string, flags configFlag, field func(*Config) *bool) *configParam {
+	return &configParam{
+		name: name, flags: flags,
+		get: func(cfg *Config) string { return yesNo(*field(cfg)) },
+		set: func(cfg *Config, args []string) error {
+			v, err := conffile.ParseBool(args[0])
+			if err != nil {
+				return configErr(conffile.ReasonNotYesNo)
+			}
+			*field(cfg) = v
+			return nil
+		},
+	}
+}
+
+// isBaseName reports whether name is a plain file name, not a path
+// (Redis's pathIsBaseName: no slash).
+func isBaseName(name string) bool { return !strings.ContainsRune(name, '/') }
 
 // withAlias registers an older name for a parameter.
 func withAlias(alias string, p *configParam) *configParam {
@@ -261,22 +304,53 @@ func configParams() map[string]*configParam {
 				return configErr("save points are not supported yet: Celerity has no RDB snapshots (use save \"\")")
 			},
 		},
+		boolParam("appendonly", 0, func(c *Config) *bool { return &c.AppendOnly }),
 		{
-			// The append-only file arrives with the durability work; until
-			// then only "no" is accepted.
-			name: "appendonly",
-			get:  func(cfg *Config) string { return "no" },
+			name: "appendfilename", flags: cfgImmutable,
+			get: func(cfg *Config) string { return cfg.AppendFilename },
 			set: func(cfg *Config, args []string) error {
-				v, err := conffile.ParseBool(args[0])
-				if err != nil {
-					return configErr(conffile.ReasonNotYesNo)
+				if !isBaseName(args[0]) {
+					return configErr("appendfilename can't be a path, just a filename")
 				}
-				if v {
-					return configErr("appendonly yes is not supported yet")
-				}
+				cfg.AppendFilename = args[0]
 				return nil
 			},
 		},
+		{
+			name: "appenddirname", flags: cfgImmutable,
+			get: func(cfg *Config) string { return cfg.AppendDirname },
+			set: func(cfg *Config, args []string) error {
+				if !isBaseName(args[0]) {
+					return configErr("appenddirname can't be a path, just a dirname")
+				}
+				cfg.AppendDirname = args[0]
+				return nil
+			},
+		},
+		{
+			name: "appendfsync",
+			get:  func(cfg *Config) string { return cfg.AppendFsync.String() },
+			set: func(cfg *Config, args []string) error {
+				p, err := aof.ParseFsyncPolicy(args[0])
+				if err != nil {
+					return configErr("argument(s) must be one of the following: everysec, always, no")
+				}
+				cfg.AppendFsync = p
+				return nil
+			},
+		},
+		boolParam("no-appendfsync-on-rewrite", 0, func(c *Config) *bool { return &c.NoAppendFsyncOnRewrite }),
+		intParam("auto-aof-rewrite-percentage", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.AutoAOFRewritePercentage }),
+		memoryParam("auto-aof-rewrite-min-size", 0, 0, math.MaxInt64, func(c *Config) *int64 { return &c.AutoAOFRewriteMinSize }),
+		boolParam("aof-load-truncated", 0, func(c *Config) *bool { return &c.AOFLoadTruncated }),
+		// The RDB preamble needs an RDB writer and loader, which Celerity
+		// does not have yet: "yes" is accepted (it is Redis's default, so
+		// every stock redis.conf says it) and bases are written as RESP,
+		// which any Redis loads; persist.go logs a notice.
+		boolParam("aof-use-rdb-preamble", 0, func(c *Config) *bool { return &c.AOFUseRDBPreamble }),
+		boolParam("aof-timestamp-enabled", 0, func(c *Config) *bool { return &c.AOFTimestampEnabled }),
+		boolParam("aof-rewrite-incremental-fsync", 0, func(c *Config) *bool { return &c.AOFRewriteIncrementalFsync }),
+		boolParam("aof-disable-auto-gc", 0, func(c *Config) *bool { return &c.AOFDisableAutoGC }),
 		{
 			name: "daemonize", flags: cfgImmutable,
 			get: func(cfg *Config) string { return yesNo(cfg.Daemonize) },

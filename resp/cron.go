@@ -41,6 +41,9 @@ func clampHZ(hz int) int {
 
 // cron runs one tick. Called with the engine lock held.
 func (s *Server) cron(now time.Time) {
+	if s.loading {
+		return // nothing expires while the AOF loads, as in Redis
+	}
 	if s.busyClient != nil {
 		// A long script has lent out the lock (busy.go): it still owns
 		// the dataset, so nothing may expire under it, and its client
@@ -57,6 +60,7 @@ func (s *Server) cron(now time.Time) {
 
 	s.sampleInstantaneous(now)
 	s.closeTimedOutClients(now)
+	s.rewriteCron()
 }
 
 // sampleInstantaneous feeds the instantaneous_* INFO metrics, averaged over

@@ -41,10 +41,22 @@ func (c *Client) processCommand() {
 		c.reject(cmd, "ERR "+errNotInMulti)
 		return
 	}
+	// Writes (and PING, as Redis does) are refused while the AOF cannot be
+	// written: nothing may be acknowledged that is not in the file.
+	if s.aof != nil && !s.aof.Healthy() && (cmd.Flags&Write != 0 || c.execWrites(cmd) || cmd.Name == "ping") {
+		if msg := s.misconf(); msg != "" {
+			c.reject(cmd, msg)
+			return
+		}
+	}
 	// RESP2 subscribers may only (un)subscribe, ping, quit and reset; RESP3
 	// connections multiplex pushes and replies, so anything goes there.
 	if c.flags&flagPubsub != 0 && c.proto == 2 && !allowedWhileSubscribed(cmd) {
 		c.reject(cmd, "ERR Can't execute '"+cmd.fullName+"': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context")
+		return
+	}
+	if s.loading && cmd.Flags&Loading == 0 {
+		c.reject(cmd, errLoading)
 		return
 	}
 	if s.busyClient != nil && cmd.Flags&AllowBusy == 0 {
@@ -59,6 +71,20 @@ func (c *Client) processCommand() {
 	if len(s.readyKeys) > 0 {
 		s.handleClientsBlockedOnKeys()
 	}
+}
+
+// execWrites reports whether cmd is an EXEC whose queue holds a write
+// command (Redis counts such an EXEC as a write).
+func (c *Client) execWrites(cmd *Command) bool {
+	if cmd.Name != "exec" || cmd.parent != nil {
+		return false
+	}
+	for _, q := range c.mstate.commands {
+		if q.cmd.Flags&Write != 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // allowedWhileSubscribed lists the commands a RESP2 client in subscribed
@@ -102,9 +128,31 @@ func (c *Client) reject(cmd *Command, msg string) {
 // timed exactly.
 func (c *Client) call(cmd *Command) {
 	s := c.srv
+	if c.flags&flagLoading != 0 {
+		// The AOF loader: no statistics, no propagation (Redis calls the
+		// command's function directly).
+		cmd.Run(c)
+		return
+	}
 	errsBefore := s.stats.errorReplies
 	s.ks.SetUnitTime(s.unitMs)
+	p := &s.prop
+	p.depth++
+	dirty := s.dirty
+	savedArgv, savedNo, savedForce := c.propArgv, c.noProp, c.forceProp
+	c.propArgv, c.noProp, c.forceProp = nil, false, false
 	cmd.Run(c)
+	if p.on && (s.dirty != dirty || c.forceProp) && !c.noProp && c.propagates() {
+		argv := c.propArgv
+		if argv == nil {
+			argv = c.argv
+		}
+		s.alsoPropagate(c.db.ID(), argv...)
+	}
+	c.propArgv, c.noProp, c.forceProp = savedArgv, savedNo, savedForce
+	if p.depth--; p.depth == 0 && p.n > 0 {
+		s.flushPropagation()
+	}
 	cmd.stats.calls++
 	// ">" rather than "!=": CONFIG RESETSTAT zeroes the counter and must
 	// not count itself as failed (Redis compares the same way). Errors of

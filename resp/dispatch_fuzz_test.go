@@ -155,10 +155,13 @@ func newFuzzServer(t *testing.T) (*Server, *keyspace.ManualClock) {
 	cfg.Port = 0
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.ProtoMaxBulkLen = fuzzMaxBulk
+	// SHUTDOWN would end the server under test, as it should; fuzzing is
+	// about surviving everything else.
+	cfg.Renames = append(cfg.Renames, [2]string{"shutdown", ""})
 	clock := &keyspace.ManualClock{Ms: 1_700_000_000_000}
 	srv, err := NewServer(cfg, Options{Logger: zerolog.Nop(), Clock: clock})
 	require.NoError(t, err)
-	for _, name := range []string{"port", "bind", "dir", "proto-max-bulk-len"} {
+	for _, name := range []string{"port", "bind", "dir", "proto-max-bulk-len", "appendonly"} {
 		delete(srv.params, name)
 	}
 	srv.StartCron()

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/celerity/celerity/aof"
 )
 
 // infoSections lists INFO's sections in Redis 7.0's order. "default"
@@ -265,7 +267,7 @@ func (s *Server) infoMemory(b *infoBuilder) {
 }
 
 func (s *Server) infoPersistence(b *infoBuilder) {
-	b.field("loading", "0")
+	b.field("loading", boolDigit(s.loading))
 	b.field("async_loading", "0")
 	b.field("current_cow_peak", "0")
 	b.field("current_cow_size", "0")
@@ -283,18 +285,62 @@ func (s *Server) infoPersistence(b *infoBuilder) {
 	b.field("rdb_last_cow_size", "0")
 	b.field("rdb_last_load_keys_expired", "0")
 	b.field("rdb_last_load_keys_loaded", "0")
-	b.field("aof_enabled", "0")
-	b.field("aof_rewrite_in_progress", "0")
+	st := aof.Stats{LastRewriteOK: true, LastRewriteTimeSec: -1, CurrentRewriteTimeSec: -1}
+	if s.aof != nil {
+		st = s.aof.Stats()
+	}
+	b.field("aof_enabled", boolDigit(s.aof != nil))
+	b.field("aof_rewrite_in_progress", boolDigit(st.RewriteInProgress))
 	b.field("aof_rewrite_scheduled", "0")
-	b.field("aof_last_rewrite_time_sec", "-1")
-	b.field("aof_current_rewrite_time_sec", "-1")
-	b.field("aof_last_bgrewrite_status", "ok")
-	b.field("aof_rewrites", "0")
-	b.field("aof_rewrites_consecutive_failures", "0")
-	b.field("aof_last_write_status", "ok")
+	b.int("aof_last_rewrite_time_sec", st.LastRewriteTimeSec)
+	b.int("aof_current_rewrite_time_sec", st.CurrentRewriteTimeSec)
+	b.field("aof_last_bgrewrite_status", okErr(st.LastRewriteOK))
+	b.int("aof_rewrites", st.Rewrites)
+	b.int("aof_rewrites_consecutive_failures", st.RewritesConsecutiveFailures)
+	b.field("aof_last_write_status", okErr(st.LastWriteErr == nil))
 	b.field("aof_last_cow_size", "0")
 	b.field("module_fork_in_progress", "0")
 	b.field("module_fork_last_cow_size", "0")
+	if s.aof != nil {
+		b.int("aof_current_size", st.CurrentSize)
+		b.int("aof_base_size", st.BaseSize)
+		b.field("aof_pending_rewrite", "0")
+		b.int("aof_buffer_length", st.BufferLength)
+		b.int("aof_pending_bio_fsync", int64(st.PendingBioFsync))
+		b.int("aof_delayed_fsync", st.DelayedFsync)
+	}
+	if s.loading {
+		ld := s.load
+		elapsed := time.Since(ld.start).Seconds()
+		perc := 0.0
+		if ld.total > 0 {
+			perc = float64(ld.done) / float64(ld.total) * 100
+		}
+		eta := int64(1)
+		if ld.done > 0 && elapsed > 0 {
+			eta = int64(float64(ld.total-ld.done) / (float64(ld.done) / elapsed))
+		}
+		b.int("loading_start_time", ld.start.Unix())
+		b.int("loading_total_bytes", ld.total)
+		b.field("loading_rdb_used_mem", "0")
+		b.int("loading_loaded_bytes", ld.done)
+		b.field("loading_loaded_perc", fmt.Sprintf("%.2f", perc))
+		b.int("loading_eta_seconds", eta)
+	}
+}
+
+func boolDigit(v bool) string {
+	if v {
+		return "1"
+	}
+	return "0"
+}
+
+func okErr(ok bool) string {
+	if ok {
+		return "ok"
+	}
+	return "err"
 }
 
 func (s *Server) infoStats(b *infoBuilder) {

@@ -152,6 +152,7 @@ func execCommand(c *Client) {
 	c.flags &^= flagInExec
 	c.argv, c.cmd = origArgv, origCmd
 	c.discardTransaction()
+	c.preventPropagation() // the commands it ran are the unit
 	c.mstate.execErrors = max(c.srv.stats.errorReplies-errsBefore, 0)
 }
 

@@ -258,8 +258,14 @@ func (r *reactor) iterate(timeout int, busy *Client) bool {
 	inbox := r.inbox
 	r.inbox = nil
 	s.curReactor = nil
+	a, off := s.aof, s.aofOff
 	s.mu.Unlock()
 	r.again = append(r.again, again...)
+	if a != nil && off > a.Written() {
+		// No reply leaves before the writes it may depend on are in the
+		// AOF (persist.go). One wait covers the whole batch.
+		s.waitPersisted(a, off)
+	}
 
 	for _, c := range inbox {
 		r.clients[c.fd] = c

@@ -401,6 +401,7 @@ func evalGenericCommand(c *Client, evalsha, readOnly bool) {
 	keys := c.argv[3 : 3+numkeys]
 	args := c.argv[3+numkeys:]
 	e.runScript(c, sc, keys, args, readOnly || sc.readOnly)
+	c.preventPropagation() // scripts propagate their effects (prop.go)
 }
 
 // lookupSHA finds a cached script by SHA1, in any letter case.

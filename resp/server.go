@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net"
+	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +15,8 @@ import (
 
 	"github.com/rs/zerolog"
 
+	"github.com/celerity/celerity/aof"
+	"github.com/celerity/celerity/aof/vfs"
 	"github.com/celerity/celerity/keyspace"
 )
 
@@ -38,6 +41,12 @@ type Options struct {
 	// (default 1, like Redis's single thread; commands are serialized by
 	// the engine lock whatever the number).
 	Reactors int
+	// AOFFS is the file system of the append-only file; nil means the
+	// operating system's (tests inject short writes, ENOSPC, fsync errors).
+	AOFFS vfs.FS
+	// Exit ends the process when the AOF cannot keep a promise (appendfsync
+	// always and a failed write); nil means os.Exit.
+	Exit func(code int)
 }
 
 // Server is the engine: the keyspace, the command table, the clients and
@@ -51,21 +60,34 @@ type Server struct {
 	ks     *keyspace.Keyspace
 	table  *Table
 
-	clients     map[int64]*Client
-	nextID      atomic.Int64
-	listeners   []net.Listener
-	reactors    []*reactor
-	nextReactor reactorCounter
-	curReactor  *reactor // the reactor running units now (engine lock)
-	startOnce   sync.Once
-	closing     atomic.Bool
-	done        chan struct{}
+	clients      map[int64]*Client
+	nextID       atomic.Int64
+	listeners    []net.Listener
+	reactors     []*reactor
+	nextReactor  reactorCounter
+	curReactor   *reactor // the reactor running units now (engine lock)
+	startOnce    sync.Once
+	shutdownOnce sync.Once
+	closing      atomic.Bool
+	done         chan struct{}
 
 	startTime  time.Time
 	runID      string
 	executable string
 
 	dirty int64 // changes since start (rdb_changes_since_last_save)
+
+	// Persistence (persist.go): the AOF when appendonly is on, the unit
+	// being propagated, and the AOF offset after the last appended unit,
+	// which replies wait on before they are written.
+	aof     *aof.AOF
+	aofFS   vfs.FS // nil: the operating system's (tests inject faults)
+	prop    propagator
+	aofOff  uint64
+	loading bool         // LoadData is replaying the AOF: -LOADING
+	load    loadProgress // INFO's loading_* fields
+	rewrite *rewriteJob  // BGREWRITEAOF in progress
+	exit    func(code int)
 	// unitStart is when the next unit starts: set when the engine lock is
 	// taken for a batch and advanced by each command's end time.
 	unitStart time.Time
@@ -143,6 +165,11 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 		startTime:  time.Now(),
 		runID:      hex.EncodeToString(id[:]),
 		executable: opts.Executable,
+		aofFS:      opts.AOFFS,
+		exit:       opts.Exit,
+	}
+	if s.exit == nil {
+		s.exit = os.Exit
 	}
 	n := opts.Reactors
 	if n <= 0 {
@@ -281,11 +308,13 @@ func (s *Server) closeListeners() {
 }
 
 // Shutdown stops accepting, lets in-flight units finish, closes every
-// client and waits for the reactors to stop.
-func (s *Server) Shutdown() {
-	if !s.closing.CompareAndSwap(false, true) {
-		return
-	}
+// client, waits for the reactors to stop, then flushes and fsyncs the AOF.
+// Every caller returns only once all of that is done: the process may exit
+// right after (SHUTDOWN runs it in a goroutine while main also calls it).
+func (s *Server) Shutdown() { s.shutdownOnce.Do(s.shutdown) }
+
+func (s *Server) shutdown() {
+	s.closing.Store(true)
 	close(s.done)
 	s.mu.Lock()
 	s.closeListeners()
@@ -295,6 +324,9 @@ func (s *Server) Shutdown() {
 		r.wakeup()
 		<-r.done
 	}
+	s.mu.Lock()
+	s.closeAOF()
+	s.mu.Unlock()
 }
 
 // Done is closed when shutdown begins.
@@ -302,8 +334,7 @@ func (s *Server) Done() <-chan struct{} { return s.done }
 
 // KeyExpired implements keyspace.Hooks: an expired key was deleted.
 func (s *Server) KeyExpired(db *keyspace.DB, key string) {
-	// Propagation (DEL to the AOF) and keyspace notifications hang off
-	// this hook as those features land.
+	s.alsoPropagate(db.ID(), argDEL, []byte(key))
 	if len(s.watching) > 0 {
 		s.touchWatchedKey(db.ID(), key)
 	}

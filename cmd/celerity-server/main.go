@@ -107,7 +107,19 @@ func run(args []string) int {
 		log.Warn().Msg("User requested shutdown...")
 		srv.Shutdown()
 	}()
-	srv.Serve()
+	served := make(chan struct{})
+	go func() {
+		srv.Serve()
+		close(served)
+	}()
+	// Clients connecting while the AOF loads get -LOADING, as from Redis.
+	if err := srv.LoadData(); err != nil {
+		log.Warn().Msg(err.Error())
+		srv.Shutdown()
+		<-served
+		return 1
+	}
+	<-served
 	srv.Shutdown()
 	log.Warn().Msg("Celerity is now ready to exit, bye bye...")
 	return 0

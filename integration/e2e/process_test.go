@@ -52,9 +52,11 @@ func TestBadConfigIsFatalWithRedisMessage(t *testing.T) {
 	assert.Equal(t, "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 3\n>>> 'foo-bar 1'\nBad directive or wrong number of arguments\n", errOut)
 
 	// A directive Celerity does not implement yet is refused, not ignored.
-	_, errOut, code = runOnce(t, "", "--appendonly", "yes")
+	// (RDB save points: no RDB snapshots yet.)
+	_, errOut, code = runOnce(t, "", "--save", "900 1")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, ">>> 'appendonly \"yes\"'")
+	assert.Contains(t, errOut, ">>> 'save \"900 1\"'")
+	assert.Contains(t, errOut, "save points are not supported yet")
 
 	_, errOut, code = runOnce(t, "", "--port", "99999")
 	assert.Equal(t, 1, code)

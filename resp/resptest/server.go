@@ -50,6 +50,9 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	cfg.Port = ln.Addr().(*net.TCPAddr).Port
 	srv.StartCron()
 	go srv.ServeListener(ln)
+	if err := srv.LoadData(); err != nil {
+		tb.Fatalf("resptest: loading: %v", err)
+	}
 	tb.Cleanup(srv.Shutdown)
 	return &Server{Server: srv, addr: ln.Addr().String()}
 }
