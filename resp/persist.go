@@ -518,8 +518,13 @@ func (s *Server) startAppendOnly() error {
 		return err
 	}
 	// Files already in the directory are not loaded into a live dataset:
-	// the rewrite below makes them history, as Redis overwrites them.
-	plan.Close()
+	// the rewrite below makes them history, as Redis overwrites them. The
+	// plan is still read through: Start needs to know how they end.
+	for plan.Next() {
+	}
+	if err := plan.Err(); err != nil {
+		return err
+	}
 	if err := a.Start(); err != nil {
 		return err
 	}
