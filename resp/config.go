@@ -173,9 +173,21 @@ func boolParam(name string, flags configFlag, field func(*Config) *bool) *config
 	}
 }
 
-// isBaseName reports whether name is a plain file name, not a path
-// (Redis's pathIsBaseName: no slash).
-func isBaseName(name string) bool { return !strings.ContainsRune(name, '/') }
+// baseNameParam is an immutable name inside dir (appendfilename,
+// appenddirname): Redis's pathIsBaseName refuses any slash.
+func baseNameParam(name, what string, field func(*Config) *string) *configParam {
+	return &configParam{
+		name: name, flags: cfgImmutable,
+		get: func(cfg *Config) string { return *field(cfg) },
+		set: func(cfg *Config, args []string) error {
+			if strings.ContainsRune(args[0], '/') {
+				return configErr(name + " can't be a path, just a " + what)
+			}
+			*field(cfg) = args[0]
+			return nil
+		},
+	}
+}
 
 // withAlias registers an older name for a parameter.
 func withAlias(alias string, p *configParam) *configParam {
@@ -305,28 +317,8 @@ func configParams() map[string]*configParam {
 			},
 		},
 		boolParam("appendonly", 0, func(c *Config) *bool { return &c.AppendOnly }),
-		{
-			name: "appendfilename", flags: cfgImmutable,
-			get: func(cfg *Config) string { return cfg.AppendFilename },
-			set: func(cfg *Config, args []string) error {
-				if !isBaseName(args[0]) {
-					return configErr("appendfilename can't be a path, just a filename")
-				}
-				cfg.AppendFilename = args[0]
-				return nil
-			},
-		},
-		{
-			name: "appenddirname", flags: cfgImmutable,
-			get: func(cfg *Config) string { return cfg.AppendDirname },
-			set: func(cfg *Config, args []string) error {
-				if !isBaseName(args[0]) {
-					return configErr("appenddirname can't be a path, just a dirname")
-				}
-				cfg.AppendDirname = args[0]
-				return nil
-			},
-		},
+		baseNameParam("appendfilename", "filename", func(c *Config) *string { return &c.AppendFilename }),
+		baseNameParam("appenddirname", "dirname", func(c *Config) *string { return &c.AppendDirname }),
 		{
 			name: "appendfsync",
 			get:  func(cfg *Config) string { return cfg.AppendFsync.String() },
