@@ -171,6 +171,10 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 	if s.exit == nil {
 		s.exit = os.Exit
 	}
+	// A server that will replay an AOF is loading from the start: a client
+	// accepted before LoadData gets -LOADING, never a glimpse of the empty
+	// dataset (a worker would see empty queues).
+	s.loading = cfg.AppendOnly
 	n := opts.Reactors
 	if n <= 0 {
 		n = cfg.IOThreads

@@ -84,7 +84,6 @@ func run(args []string) int {
 	}
 	log.Info().Msg(fmt.Sprintf("Running mode=standalone, port=%d.", cfg.Port))
 	log.Info().Msg(fmt.Sprintf("Server initialized (GOMAXPROCS=%d)", runtime.GOMAXPROCS(0)))
-	log.Info().Msg("Ready to accept connections")
 
 	// CELERITY_CPUPROFILE=path writes a CPU profile until shutdown: a
 	// developer's tool for the hot path, off unless asked for.
@@ -119,6 +118,7 @@ func run(args []string) int {
 		<-served
 		return 1
 	}
+	log.Info().Msg("Ready to accept connections")
 	<-served
 	srv.Shutdown()
 	log.Warn().Msg("Celerity is now ready to exit, bye bye...")
