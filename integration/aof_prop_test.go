@@ -90,7 +90,7 @@ func aofPropCases() []aofPropCase {
 			c("incr", "n"), c("incrby", "n", "5"), c("incrbyfloat", "f", "1.5"), c("incrbyfloat", "f", "0.1"),
 			c("append", "a", "x"), c("getset", "a", "y"), c("getdel", "a"), c("mset", "x", "1", "y", "2"),
 			c("msetnx", "x", "1", "z", "2"), c("setrange", "y", "3", "zz"), c("del", "nothere"), c("get", "b")),
-		seq("expire", c("set", "p", "v"), c("expire", "p", "100"), c("pexpire", "p", "100000", "gt"),
+		seq("expire", c("set", "p", "v"), c("expire", "p", "100"), c("pexpire", "p", "200000", "gt"), c("pexpire", "p", "100", "gt"),
 			c("expireat", "p", "99999999999"), c("pexpireat", "p", "99999999999999"), c("expire", "zz", "100"),
 			c("expire", "p", "-1"), c("set", "q", "v"), c("persist", "q"), c("expire", "q", "100"), c("persist", "q"),
 			c("set", "g", "v"), c("getex", "g", "ex", "100"), c("getex", "g", "persist"), c("getex", "g"),
