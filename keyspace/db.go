@@ -60,7 +60,7 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) *Entry {
 			ks.snap.save(db, e)
 		}
 		if flags&LookupNoTouch == 0 {
-			e.lru = ks.lruClock()
+			ks.touch(e)
 		}
 		if flags&(LookupNoStats|LookupWrite) == 0 {
 			ks.hits++
@@ -113,7 +113,7 @@ func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 		if !keepTTL {
 			db.setExpire(e, 0)
 		}
-		e.lru = db.ks.lruClock()
+		e.lru = db.ks.overwriteAccess(e.lru)
 		e.mem = e.footprint()
 		db.mem += e.mem
 		return e
@@ -141,7 +141,7 @@ func (db *DB) SetAggregate(key []byte, t Type, a Aggregate) *Entry {
 		db.mem -= e.mem
 		e.typ, e.agg, e.str, e.copied = t, a, nil, false
 		db.setExpire(e, 0)
-		e.lru = db.ks.lruClock()
+		e.lru = db.ks.overwriteAccess(e.lru)
 		e.mem = e.footprint()
 		db.mem += e.mem
 		return e
@@ -172,7 +172,7 @@ func (db *DB) insert(e *Entry) {
 	// unconditionally costs no branch, and a key created between snapshots
 	// gets an epoch the next one supersedes.
 	e.snap = db.ks.epoch
-	e.lru = db.ks.lruClock()
+	e.lru = db.ks.newAccess()
 	e.pos = int32(len(db.dense))
 	db.dense = append(db.dense, e)
 	db.dict[e.key] = e

@@ -40,6 +40,15 @@ type Config struct {
 	// indexed by obufNormal, obufReplica and obufPubsub.
 	ClientOutputBufferLimits [obufClasses]OutputBufferLimit
 
+	// Memory limits and eviction (evict.go).
+	MaxMemory        int64
+	MaxMemoryPolicy  keyspace.EvictionPolicy
+	MaxMemorySamples int
+	EvictionTenacity int   // maxmemory-eviction-tenacity
+	LFULogFactor     int   // lfu-log-factor
+	LFUDecayTime     int   // lfu-decay-time, minutes
+	MaxMemoryClients int64 // maxmemory-clients: bytes, or -percent of maxmemory
+
 	// The append-only file (persist.go).
 	AppendOnly                 bool
 	AppendFilename             string
@@ -74,6 +83,10 @@ func NewConfig() *Config {
 		IOThreads:           1,
 		BusyReplyThreshold:  5000,
 		Limits:              keyspace.DefaultLimits(),
+		MaxMemorySamples:    5,
+		EvictionTenacity:    10,
+		LFULogFactor:        10,
+		LFUDecayTime:        1,
 
 		AppendFilename:             "appendonly.aof",
 		AppendDirname:              "appendonlydir",
@@ -304,6 +317,24 @@ func configParams() map[string]*configParam {
 				return configErr("save points are not supported yet: Celerity has no RDB snapshots (use save \"\")")
 			},
 		},
+		memoryParam("maxmemory", 0, 0, math.MaxInt64, func(c *Config) *int64 { return &c.MaxMemory }),
+		{
+			name: "maxmemory-policy",
+			get:  func(cfg *Config) string { return cfg.MaxMemoryPolicy.String() },
+			set: func(cfg *Config, args []string) error {
+				p, ok := keyspace.ParseEvictionPolicy(args[0])
+				if !ok {
+					return configErr("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction")
+				}
+				cfg.MaxMemoryPolicy = p
+				return nil
+			},
+		},
+		intParam("maxmemory-samples", 0, 1, math.MaxInt32, func(c *Config) *int { return &c.MaxMemorySamples }),
+		intParam("maxmemory-eviction-tenacity", 0, 0, 100, func(c *Config) *int { return &c.EvictionTenacity }),
+		intParam("lfu-log-factor", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.LFULogFactor }),
+		intParam("lfu-decay-time", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.LFUDecayTime }),
+		maxMemoryClientsParam(),
 		boolParam("appendonly", 0, func(c *Config) *bool { return &c.AppendOnly }),
 		{
 			name: "appendfilename", flags: cfgImmutable,
