@@ -23,6 +23,7 @@ const (
 	errPositive      = "ERR value is out of range, must be positive"
 	errNoPassDefault = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 	errNotInMulti    = "Command not allowed inside a transaction"
+	errOOM           = "OOM command not allowed when used memory > 'maxmemory'." // shared.oomerr
 	errNoAuthHello   = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
 )
 

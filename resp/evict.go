@@ -30,9 +30,6 @@ import (
 // its WATCHers and propagates DEL key as a unit of its own, as Redis's
 // propagateDeletion does outside a command.
 
-// errOOM is Redis's shared.oomerr.
-const errOOM = "OOM command not allowed when used memory > 'maxmemory'."
-
 // evictionUsedMemory is the memory compared with maxmemory. Engine lock.
 func (s *Server) evictionUsedMemory() int64 {
 	return usedMemoryStartup + s.ks.Memory()
