@@ -35,10 +35,14 @@ const (
 	VolatileLFU
 	VolatileRandom
 	VolatileTTL
+	// BrokerSafe is Celerity's own policy: keys are classed by a
+	// Classifier, protected keys are never evicted, expendable keys go
+	// first (least recently used first), then other keys.
+	BrokerSafe
 )
 
 var policyNames = [...]string{"noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random",
-	"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl"}
+	"volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "broker-safe"}
 
 // String returns the name CONFIG GET and INFO report.
 func (p EvictionPolicy) String() string { return policyNames[p] }
@@ -74,7 +78,33 @@ func equalFold(a, b string) bool {
 func (p EvictionPolicy) LFU() bool { return p == AllKeysLFU || p == VolatileLFU }
 
 // Volatile reports whether only keys with a TTL are candidates.
-func (p EvictionPolicy) Volatile() bool { return p >= VolatileLRU }
+func (p EvictionPolicy) Volatile() bool { return p >= VolatileLRU && p <= VolatileTTL }
+
+// KeyClass is how the broker-safe policy treats a key.
+type KeyClass uint8
+
+// Key classes.
+const (
+	ClassOther      KeyClass = iota // evicted once no expendable key is found
+	ClassExpendable                 // evicted first
+	ClassProtected                  // never evicted
+)
+
+// Classifier classes a key of database db for the broker-safe policy. It
+// must not call back into the keyspace.
+type Classifier func(db int, e *Entry) KeyClass
+
+// SetClassifier installs the broker-safe policy's classifier; without one
+// every key is ClassOther.
+func (ks *Keyspace) SetClassifier(f Classifier) { ks.classify = f }
+
+// Class returns e's class under the installed classifier.
+func (ks *Keyspace) Class(db int, e *Entry) KeyClass {
+	if ks.classify == nil {
+		return ClassOther
+	}
+	return ks.classify(db, e)
+}
 
 // Eviction is the eviction configuration (maxmemory-policy,
 // maxmemory-samples, lfu-log-factor, lfu-decay-time).
@@ -270,6 +300,9 @@ func (ks *Keyspace) EvictOne() (db *DB, key string, ok bool) {
 		}
 		return nil, "", false
 	}
+	if p == BrokerSafe {
+		return ks.evictBrokerSafe()
+	}
 	for {
 		total := 0
 		for _, d := range ks.dbs {
@@ -303,4 +336,64 @@ func (ks *Keyspace) EvictOne() (db *DB, key string, ok bool) {
 func (ks *Keyspace) evictEntry(db *DB, e *Entry) {
 	db.deleteEntry(e)
 	ks.evicted++
+}
+
+// brokerSafeAttempts bounds the random picks per database and round that
+// look for a key of the wanted class among the others.
+const brokerSafeAttempts = 8
+
+// evictBrokerSafe evicts the least recently used expendable key it can
+// find, else the least recently used key of class other; protected keys
+// are never candidates. Candidates are found by random sampling, as the
+// other policies find theirs: in a broker's dataset protected keys are few
+// (a list holds a whole queue) and results and cache entries many, so a
+// sample misses an expendable key only when there are almost none left.
+// The pool is not kept across calls: a key's class can change (a TTL set
+// or removed).
+func (ks *Keyspace) evictBrokerSafe() (*DB, string, bool) {
+	for _, want := range []KeyClass{ClassExpendable, ClassOther} {
+		var best *Entry
+		var bestDB *DB
+		var bestIdle int64 = -1
+		for _, d := range ks.dbs {
+			srcs := [][]*Entry{d.dense}
+			if want == ClassExpendable {
+				// Keys with a TTL are the usual expendable ones: look
+				// there first, it is a smaller haystack.
+				srcs = [][]*Entry{d.volatile, d.dense}
+			}
+			for _, src := range srcs {
+				if len(src) == 0 {
+					continue
+				}
+				consider := func(e *Entry) bool {
+					if ks.Class(d.id, e) != want {
+						return false
+					}
+					if idle := ks.IdleMs(e); idle > bestIdle {
+						best, bestDB, bestIdle = e, d, idle
+					}
+					return true
+				}
+				limit := ks.evict.Samples * brokerSafeAttempts
+				if len(src) <= limit {
+					// Small enough to look at every key: exact.
+					for _, e := range src {
+						consider(e)
+					}
+					continue
+				}
+				for i, found := 0, 0; i < limit && found < ks.evict.Samples; i++ {
+					if consider(src[rand.IntN(len(src))]) {
+						found++
+					}
+				}
+			}
+		}
+		if best != nil {
+			ks.evictEntry(bestDB, best)
+			return bestDB, best.key, true
+		}
+	}
+	return nil, "", false
 }

@@ -23,7 +23,7 @@ func evictAll(ks *Keyspace) []string {
 }
 
 func TestEvictionPolicyNames(t *testing.T) {
-	for p := NoEviction; p <= VolatileTTL; p++ {
+	for p := NoEviction; p <= BrokerSafe; p++ {
 		got, ok := ParseEvictionPolicy(p.String())
 		require.True(t, ok, p.String())
 		assert.Equal(t, p, got)
@@ -31,8 +31,9 @@ func TestEvictionPolicyNames(t *testing.T) {
 	got, ok := ParseEvictionPolicy("ALLKEYS-LRU")
 	assert.True(t, ok)
 	assert.Equal(t, AllKeysLRU, got)
-	_, ok = ParseEvictionPolicy("broker-safe")
+	_, ok = ParseEvictionPolicy("lru")
 	assert.False(t, ok)
+	assert.False(t, BrokerSafe.Volatile() || BrokerSafe.LFU())
 	assert.True(t, VolatileLFU.LFU() && AllKeysLFU.LFU() && !AllKeysLRU.LFU())
 	assert.True(t, VolatileTTL.Volatile() && VolatileRandom.Volatile() && !AllKeysRandom.Volatile())
 }
@@ -214,4 +215,61 @@ func TestEvictionGoesThroughTheSnapshot(t *testing.T) {
 	for k, n := range emitted {
 		assert.Equal(t, 1, n, k)
 	}
+}
+
+func TestBrokerSafeEvictsExpendableThenOtherNeverProtected(t *testing.T) {
+	ks, clock, _ := newTestKeyspace(t)
+	ks.SetEviction(Eviction{Policy: BrokerSafe, Samples: 5})
+	// Classes by name prefix: p* protected, x* expendable, the rest other.
+	ks.SetClassifier(func(db int, e *Entry) KeyClass {
+		switch e.Key()[0] {
+		case 'p':
+			return ClassProtected
+		case 'x':
+			return ClassExpendable
+		}
+		return ClassOther
+	})
+	set := func(db int, k string) {
+		ks.DB(db).SetString([]byte(k), []byte("v"), EncEmbstr, false)
+		clock.Advance(time.Second)
+	}
+	set(0, "o1")
+	set(0, "p1")
+	set(1, "x1")
+	set(0, "o2")
+	set(0, "x2")
+	set(1, "p2")
+	// Expendable first, least recently used first; then the others; the
+	// protected keys stay.
+	assert.Equal(t, []string{"1:x1", "0:x2", "0:o1", "0:o2"}, evictAll(ks))
+	assert.Equal(t, 1, ks.DB(0).Len())
+	assert.Equal(t, 1, ks.DB(1).Len())
+
+	// Without a classifier every key is "other".
+	ks.SetClassifier(nil)
+	assert.Len(t, evictAll(ks), 2)
+}
+
+func TestBrokerSafeFindsFewExpendableKeysAmongMany(t *testing.T) {
+	ks, _, _ := newTestKeyspace(t)
+	ks.SetEviction(Eviction{Policy: BrokerSafe, Samples: 5})
+	ks.SetClassifier(func(db int, e *Entry) KeyClass {
+		if e.ExpireAt() != 0 {
+			return ClassExpendable
+		}
+		return ClassProtected
+	})
+	db := ks.DB(0)
+	for i := 0; i < 5000; i++ {
+		db.SetString([]byte(fmt.Sprint("q", i)), []byte("v"), EncEmbstr, false)
+	}
+	for i := 0; i < 3; i++ {
+		e := db.SetString([]byte(fmt.Sprint("cache", i)), []byte("v"), EncEmbstr, false)
+		db.SetExpire(e, 1<<50)
+	}
+	// The keys with a TTL are found through the volatile index whatever
+	// the number of protected keys.
+	assert.ElementsMatch(t, []string{"0:cache0", "0:cache1", "0:cache2"}, evictAll(ks))
+	assert.Equal(t, 5000, db.Len())
 }

@@ -54,6 +54,7 @@ type Keyspace struct {
 	pool        [evpoolSize]poolEntry // eviction candidates kept across calls
 	nextEvictDB int                   // round robin of the random policies
 	evicted     int64
+	classify    Classifier // broker-safe key classes; nil: all ClassOther
 
 	snap  *Snapshot // the open snapshot, nil when none (see snapshot.go)
 	epoch uint32    // epoch of the latest snapshot begun
