@@ -391,6 +391,7 @@ func (ks *Keyspace) evictBrokerSafe() (*DB, string, bool) {
 			}
 		}
 		if best != nil {
+			ks.evictedClass[want]++
 			ks.evictEntry(bestDB, best)
 			return bestDB, best.key, true
 		}

@@ -54,7 +54,9 @@ type Keyspace struct {
 	pool        [evpoolSize]poolEntry // eviction candidates kept across calls
 	nextEvictDB int                   // round robin of the random policies
 	evicted     int64
-	classify    Classifier // broker-safe key classes; nil: all ClassOther
+	// evictedClass counts broker-safe evictions by key class.
+	evictedClass [ClassProtected + 1]int64
+	classify     Classifier // broker-safe key classes; nil: all ClassOther
 
 	snap  *Snapshot // the open snapshot, nil when none (see snapshot.go)
 	epoch uint32    // epoch of the latest snapshot begun
@@ -177,13 +179,17 @@ func (ks *Keyspace) Memory() int64 {
 type Stats struct {
 	Hits, Misses, Expired int64
 	Evicted               int64
-	ExpiredStalePerc      float64
-	ExpireCapReached      int64
+	// EvictedExpendable and EvictedOther count the broker-safe policy's
+	// evictions by key class.
+	EvictedExpendable, EvictedOther int64
+	ExpiredStalePerc                float64
+	ExpireCapReached                int64
 }
 
 // Stats returns the keyspace counters.
 func (ks *Keyspace) Stats() Stats {
 	return Stats{Hits: ks.hits, Misses: ks.misses, Expired: ks.expired, Evicted: ks.evicted,
+		EvictedExpendable: ks.evictedClass[ClassExpendable], EvictedOther: ks.evictedClass[ClassOther],
 		ExpiredStalePerc: ks.expireStale, ExpireCapReached: ks.expireCapReached}
 }
 
@@ -191,4 +197,5 @@ func (ks *Keyspace) Stats() Stats {
 func (ks *Keyspace) ResetStats() {
 	ks.hits, ks.misses, ks.expired, ks.expireCapReached, ks.evicted = 0, 0, 0, 0, 0
 	ks.expireStale = 0
+	ks.evictedClass = [ClassProtected + 1]int64{}
 }

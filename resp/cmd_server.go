@@ -478,6 +478,9 @@ func (s *Server) applyConfig(prev *Config) *applyError {
 		// a time event; here the next command or the cron does it.
 		s.evictPending = true
 	}
+	if s.cfg.MaxMemoryPolicy != prev.MaxMemoryPolicy {
+		s.warnEvictablePolicy()
+	}
 	if err := s.applyPersistence(prev); err != nil {
 		return err
 	}

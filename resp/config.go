@@ -48,6 +48,9 @@ type Config struct {
 	LFULogFactor     int   // lfu-log-factor
 	LFUDecayTime     int   // lfu-decay-time, minutes
 	MaxMemoryClients int64 // maxmemory-clients: bytes, or -percent of maxmemory
+	// BrokerProtectedPrefixes are key prefixes maxmemory-policy
+	// broker-safe never evicts (brokersafe.go).
+	BrokerProtectedPrefixes []string
 
 	// The append-only file (persist.go).
 	AppendOnly                 bool
@@ -69,24 +72,25 @@ type Config struct {
 func NewConfig() *Config {
 	wd, _ := os.Getwd()
 	return &Config{
-		Port:                6379,
-		Bind:                []string{"*", "-::*"},
-		Databases:           16,
-		Dir:                 wd,
-		LogLevel:            "notice",
-		Timeout:             0,
-		TCPKeepAlive:        300,
-		MaxClients:          10000,
-		ProtoMaxBulkLen:     512 << 20,
-		ClientQueryBufLimit: 1 << 30,
-		HZ:                  10,
-		IOThreads:           1,
-		BusyReplyThreshold:  5000,
-		Limits:              keyspace.DefaultLimits(),
-		MaxMemorySamples:    5,
-		EvictionTenacity:    10,
-		LFULogFactor:        10,
-		LFUDecayTime:        1,
+		Port:                    6379,
+		Bind:                    []string{"*", "-::*"},
+		Databases:               16,
+		Dir:                     wd,
+		LogLevel:                "notice",
+		Timeout:                 0,
+		TCPKeepAlive:            300,
+		MaxClients:              10000,
+		ProtoMaxBulkLen:         512 << 20,
+		ClientQueryBufLimit:     1 << 30,
+		HZ:                      10,
+		IOThreads:               1,
+		BusyReplyThreshold:      5000,
+		Limits:                  keyspace.DefaultLimits(),
+		MaxMemorySamples:        5,
+		EvictionTenacity:        10,
+		LFULogFactor:            10,
+		LFUDecayTime:            1,
+		BrokerProtectedPrefixes: []string{"redbeat:"},
 
 		AppendFilename:             "appendonly.aof",
 		AppendDirname:              "appendonlydir",
@@ -335,6 +339,15 @@ func configParams() map[string]*configParam {
 		intParam("lfu-log-factor", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.LFULogFactor }),
 		intParam("lfu-decay-time", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.LFUDecayTime }),
 		maxMemoryClientsParam(),
+		{
+			// Celerity's own directive (maxmemory-policy broker-safe).
+			name: "broker-protected-prefixes", flags: cfgMultiArg,
+			get: func(cfg *Config) string { return strings.Join(cfg.BrokerProtectedPrefixes, " ") },
+			set: func(cfg *Config, args []string) error {
+				cfg.BrokerProtectedPrefixes = strings.Fields(strings.Join(args, " "))
+				return nil
+			},
+		},
 		boolParam("appendonly", 0, func(c *Config) *bool { return &c.AppendOnly }),
 		{
 			name: "appendfilename", flags: cfgImmutable,

@@ -142,6 +142,13 @@ func (c *Client) rejectOnOOM(cmd *Command) bool {
 	if c.flags&flagMulti != 0 && !(cmd.parent == nil && (cmd.Name == "exec" || cmd.Name == "discard" || cmd.Name == "quit" || cmd.Name == "reset")) {
 		reject = true
 	}
+	if oom && s.cfg.MaxMemoryPolicy == keyspace.BrokerSafe {
+		if ok, msg := c.brokerSafeAllows(cmd); !ok {
+			c.reject(cmd, msg)
+			return true
+		}
+		reject = false
+	}
 	if oom && reject {
 		c.reject(cmd, errOOM)
 		return true
@@ -238,6 +245,7 @@ func (s *Server) applyEviction() {
 		LFULogFactor: s.cfg.LFULogFactor,
 		LFUDecayTime: s.cfg.LFUDecayTime,
 	})
+	s.ks.SetClassifier(s.brokerKeyClass)
 }
 
 // maxMemoryClientsParam is maxmemory-clients: a memory value or a

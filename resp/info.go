@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/celerity/celerity/aof"
+	"github.com/celerity/celerity/keyspace"
 )
 
 // infoSections lists INFO's sections in Redis 7.0's order. "default"
@@ -266,6 +267,19 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.field("active_defrag_running", "0")
 	b.field("lazyfree_pending_objects", "0")
 	b.field("lazyfreed_objects", "0")
+	if s.cfg.MaxMemoryPolicy == keyspace.BrokerSafe {
+		// Celerity's own fields, only under its own policy (brokersafe.go).
+		st := s.ks.Stats()
+		var reserve, used int64
+		if s.cfg.MaxMemory > 0 {
+			reserve = brokerReserve(s.cfg.MaxMemory)
+			used = min(max(0, s.evictionUsedMemory()-s.cfg.MaxMemory), reserve)
+		}
+		b.int("broker_reserve_bytes", reserve)
+		b.int("broker_reserve_used", used)
+		b.int("broker_evicted_expendable", st.EvictedExpendable)
+		b.int("broker_evicted_other", st.EvictedOther)
+	}
 }
 
 func (s *Server) infoPersistence(b *infoBuilder) {

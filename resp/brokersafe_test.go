@@ -1,0 +1,156 @@
+package resp_test
+
+import (
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/celerity/celerity/resp/resptest"
+)
+
+const errOOMBrokerSafe = "OOM command not allowed when used memory > 'maxmemory': only protected broker data is left (maxmemory-policy broker-safe), retry later."
+
+// infoField reads one field of INFO <section>.
+func infoField(t *testing.T, c *resptest.Conn, section, field string) string {
+	t.Helper()
+	v := c.Do("INFO", section)
+	for _, line := range strings.Split(v.Str, "\r\n") {
+		if k, val, ok := strings.Cut(line, ":"); ok && k == field {
+			return val
+		}
+	}
+	t.Fatalf("INFO %s has no %s", section, field)
+	return ""
+}
+
+// evictionUsed is the memory compared with maxmemory: the start-up
+// baseline plus the dataset (client buffers do not count).
+func evictionUsed(t *testing.T, c *resptest.Conn) int64 {
+	t.Helper()
+	startup, err := strconv.ParseInt(infoField(t, c, "memory", "used_memory_startup"), 10, 64)
+	require.NoError(t, err)
+	dataset, err := strconv.ParseInt(infoField(t, c, "memory", "used_memory_dataset"), 10, 64)
+	require.NoError(t, err)
+	return startup + dataset
+}
+
+// celeryDataset fills the server with a Celery deployment's keys, one of
+// each class.
+func celeryDataset(t *testing.T, c *resptest.Conn) {
+	t.Helper()
+	for _, cmd := range [][]string{
+		{"RPUSH", "celery", "task1", "task2"},
+		{"RPUSH", "celery\x06\x163", "task3"},
+		{"SADD", "_kombu.binding.celery", "celery\x06\x16\x06\x16celery"},
+		{"HSET", "redbeat:job", "definition", "{}"},
+		{"ZADD", "redbeat::schedule", "1", "redbeat:job"},
+		{"SET", "redbeat::lock", "token", "PX", "30000"},
+		{"SET", "unacked_mutex", "token", "EX", "300"},
+		{"HSET", "unacked", "tag0", "msg0"},
+		{"SET", "celery-task-meta-1", "result"},
+		{"SET", "celery-task-meta-2", "result", "EX", "86400"},
+		{"RPUSH", "abc.reply.celery.pidbox", "reply"},
+		{"SET", "perm:1", "cached", "EX", "300"},
+		{"SET", "other", "value"},
+	} {
+		v := c.Do(cmd...)
+		require.NotEqual(t, byte('-'), v.Kind, "%q: %s", cmd, v.Str)
+	}
+}
+
+func TestBrokerSafeEvictsOnlyExpendableAndOther(t *testing.T) {
+	srv := resptest.NewServer(t)
+	c := resptest.Dial(t, srv.Addr())
+	celeryDataset(t, c)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "broker-safe").Str)
+	assert.Equal(t, "broker-safe", c.Do("CONFIG", "GET", "maxmemory-policy").Elems[1].Str)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory", "1").Str)
+
+	// The next command evicts everything that may go.
+	assert.Equal(t, int64(0), c.Do("EXISTS", "celery-task-meta-1", "celery-task-meta-2", "abc.reply.celery.pidbox", "perm:1", "other").Int)
+	assert.Equal(t, int64(7), c.Do("EXISTS", "celery", "celery\x06\x163", "_kombu.binding.celery", "redbeat:job",
+		"redbeat::schedule", "redbeat::lock", "unacked_mutex").Int)
+	assert.Equal(t, int64(2), c.Do("LLEN", "celery").Int)
+	assert.Equal(t, "maxmemory_policy:broker-safe", "maxmemory_policy:"+infoField(t, c, "memory", "maxmemory_policy"))
+	assert.Equal(t, "4", infoField(t, c, "memory", "broker_evicted_expendable"))
+	assert.Equal(t, "1", infoField(t, c, "memory", "broker_evicted_other"))
+	assert.Equal(t, "5", infoField(t, c, "stats", "evicted_keys"))
+
+	// Only protected data is left: producers get the distinct error,
+	// reads and pops still work.
+	assert.Equal(t, errOOMBrokerSafe, c.Do("LPUSH", "celery", "task4").Str)
+	assert.Equal(t, errOOMBrokerSafe, c.Do("SET", "x", "y").Str)
+	assert.Equal(t, "task2", c.Do("RPOP", "celery").Str)
+	assert.Equal(t, "task3", c.Do("BRPOP", "celery\x06\x163", "celery", "1").Elems[1].Str)
+	// Far above the reserve, even bookkeeping is refused.
+	assert.Equal(t, errOOMBrokerSafe, c.Do("HSET", "unacked", "tag1", "msg1").Str)
+}
+
+func TestBrokerSafeReserveKeepsConsumerBookkeeping(t *testing.T) {
+	srv := resptest.NewServer(t)
+	c := resptest.Dial(t, srv.Addr())
+	celeryDataset(t, c)
+	require.Equal(t, int64(5), c.Do("DEL", "celery-task-meta-1", "celery-task-meta-2", "abc.reply.celery.pidbox", "perm:1", "other").Int)
+	// Just under what is stored: over the limit, well within the reserve.
+	limit := evictionUsed(t, c) - 100
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "broker-safe").Str)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory", strconv.FormatInt(limit, 10)).Str)
+
+	// The consumer pops a message, then records it as Kombu's QoS does
+	// (MULTI ZADD unacked_index / HSET unacked / EXEC): both go through.
+	assert.Equal(t, "task1", c.Do("LPOP", "celery").Str)
+	assert.Equal(t, "OK", c.Do("MULTI").Str)
+	assert.Equal(t, "QUEUED", c.Do("ZADD", "unacked_index", "1700000000", "tag1").Str)
+	assert.Equal(t, "QUEUED", c.Do("HSET", "unacked", "tag1", "task1-payload").Str)
+	assert.Equal(t, "QUEUED", c.Do("HLEN", "unacked").Str, "reads queue in MULTI")
+	v := c.Do("EXEC")
+	require.Equal(t, byte('*'), v.Kind, "EXEC: %s", v.Str)
+	require.Len(t, v.Elems, 3)
+	assert.Equal(t, int64(2), v.Elems[2].Int)
+	assert.Equal(t, int64(1), c.Do("HSET", "unacked", "tag2", "x").Int)
+	assert.Equal(t, "OK", c.Do("SET", "unacked_mutex", "t2", "EX", "300").Str)
+
+	// A producer is refused, in MULTI too (and the transaction with it).
+	assert.Equal(t, errOOMBrokerSafe, c.Do("LPUSH", "celery", "task9").Str)
+	assert.Equal(t, "OK", c.Do("MULTI").Str)
+	assert.Equal(t, errOOMBrokerSafe, c.Do("LPUSH", "celery", "task9").Str)
+	assert.Equal(t, "EXECABORT Transaction discarded because of previous errors.", c.Do("EXEC").Str)
+	// Bookkeeping mixed with other keys is not bookkeeping.
+	assert.Equal(t, errOOMBrokerSafe, c.Do("MSET", "unacked_mutex", "a", "other", "b").Str)
+
+	used := infoField(t, c, "memory", "broker_reserve_used")
+	n, err := strconv.ParseInt(used, 10, 64)
+	require.NoError(t, err)
+	assert.Greater(t, n, int64(0))
+	assert.Equal(t, "65536", infoField(t, c, "memory", "broker_reserve_bytes"))
+}
+
+// Under noeviction the same bookkeeping is refused after the pop: the
+// message is gone from the queue and not recorded (the hazard broker-safe
+// removes; ops-surface.md §7.3).
+func TestNoevictionRefusesBookkeepingAfterPop(t *testing.T) {
+	srv := resptest.NewServer(t)
+	c := resptest.Dial(t, srv.Addr())
+	celeryDataset(t, c)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory", strconv.FormatInt(evictionUsed(t, c)-100, 10)).Str)
+	assert.Equal(t, "task1", c.Do("LPOP", "celery").Str)
+	assert.Equal(t, "OK", c.Do("MULTI").Str)
+	assert.Equal(t, "OOM command not allowed when used memory > 'maxmemory'.", c.Do("ZADD", "unacked_index", "1", "tag1").Str)
+	assert.Equal(t, "EXECABORT Transaction discarded because of previous errors.", c.Do("EXEC").Str)
+}
+
+func TestBrokerProtectedPrefixes(t *testing.T) {
+	srv := resptest.NewServer(t)
+	c := resptest.Dial(t, srv.Addr())
+	assert.Equal(t, "redbeat:", c.Do("CONFIG", "GET", "broker-protected-prefixes").Elems[1].Str)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "broker-protected-prefixes", "beat: jobs:").Str)
+	for _, k := range []string{"beat:a", "jobs:b", "redbeat:c", "plain"} {
+		require.Equal(t, "OK", c.Do("SET", k, "v").Str)
+	}
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "broker-safe", "maxmemory", "1").Str)
+	assert.Equal(t, int64(2), c.Do("EXISTS", "beat:a", "jobs:b").Int)
+	assert.Equal(t, int64(0), c.Do("EXISTS", "redbeat:c", "plain").Int)
+}
