@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -153,4 +154,83 @@ func TestBrokerProtectedPrefixes(t *testing.T) {
 	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "broker-safe", "maxmemory", "1").Str)
 	assert.Equal(t, int64(2), c.Do("EXISTS", "beat:a", "jobs:b").Int)
 	assert.Equal(t, int64(0), c.Do("EXISTS", "redbeat:c", "plain").Int)
+}
+
+// The pop-then-record race (ops-surface.md §7.3): a consumer blocked in
+// BRPOP is served by a push that takes memory over maxmemory; under
+// broker-safe its bookkeeping still goes through, under noeviction it is
+// refused and the message is neither queued nor recorded.
+func TestBlockedConsumerServedPastTheLimitRecordsItsMessage(t *testing.T) {
+	for _, tc := range []struct {
+		policy   string
+		recorded bool
+	}{{"broker-safe", true}, {"noeviction", false}} {
+		t.Run(tc.policy, func(t *testing.T) {
+			srv := resptest.NewServer(t)
+			producer := resptest.Dial(t, srv.Addr())
+			consumer := resptest.Dial(t, srv.Addr())
+			celeryDataset(t, producer)
+			require.Equal(t, int64(5), producer.Do("DEL", "celery-task-meta-1", "celery-task-meta-2", "abc.reply.celery.pidbox", "perm:1", "other").Int)
+			require.Equal(t, int64(2), producer.Do("DEL", "celery", "celery\x06\x163").Int)
+			limit := evictionUsed(t, producer) + 512
+			require.Equal(t, "OK", producer.Do("CONFIG", "SET", "maxmemory-policy", tc.policy, "maxmemory", strconv.FormatInt(limit, 10)).Str)
+
+			consumer.Send("BRPOP", "celery", "celery\x06\x163", "5")
+			require.Eventually(t, func() bool { return infoField(t, producer, "clients", "blocked_clients") == "1" },
+				5*time.Second, time.Millisecond)
+			// Under the limit before the push: accepted, and over it after,
+			// even once the consumer has its message.
+			payload, second := strings.Repeat("a", 4096), strings.Repeat("b", 4096)
+			require.Equal(t, int64(2), producer.Do("LPUSH", "celery", payload, second).Int)
+			got := consumer.Read()
+			require.Len(t, got.Elems, 2)
+			assert.Equal(t, payload, got.Elems[1].Str)
+
+			// Kombu's QoS.append, as redis-py pipelines it.
+			assert.Equal(t, "OK", consumer.Do("MULTI").Str)
+			zadd := consumer.Do("ZADD", "unacked_index", "1700000000", "tag1")
+			hset := consumer.Do("HSET", "unacked", "tag1", payload)
+			exec := consumer.Do("EXEC")
+			if tc.recorded {
+				assert.Equal(t, "QUEUED", zadd.Str)
+				assert.Equal(t, "QUEUED", hset.Str)
+				require.Equal(t, byte('*'), exec.Kind, "EXEC: %s", exec.Str)
+				assert.Equal(t, payload, consumer.Do("HGET", "unacked", "tag1").Str)
+				// A producer now meets back-pressure.
+				assert.Equal(t, errOOMBrokerSafe, producer.Do("LPUSH", "celery", "next").Str)
+			} else {
+				assert.Equal(t, "OOM command not allowed when used memory > 'maxmemory'.", zadd.Str)
+				assert.Equal(t, "EXECABORT Transaction discarded because of previous errors.", exec.Str)
+				assert.Equal(t, int64(0), producer.Do("HEXISTS", "unacked", "tag1").Int)
+				// The message left the queue and is recorded nowhere.
+				assert.Equal(t, second, producer.Do("LINDEX", "celery", "0").Str)
+				assert.Equal(t, int64(1), producer.Do("LLEN", "celery").Int)
+			}
+		})
+	}
+}
+
+// A subscriber that stops reading while publishers flood it never causes
+// an eviction: client buffers do not count towards maxmemory.
+func TestSlowSubscriberCausesNoEviction(t *testing.T) {
+	srv := resptest.NewServer(t)
+	c := resptest.Dial(t, srv.Addr())
+	sub := resptest.Dial(t, srv.Addr())
+	for i := 0; i < 50; i++ {
+		require.Equal(t, "OK", c.Do("SET", "key:"+strconv.Itoa(i), "value").Str)
+	}
+	limit := evictionUsed(t, c) + 64<<10
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "allkeys-lru", "maxmemory", strconv.FormatInt(limit, 10)).Str)
+	sub.Send("SUBSCRIBE", "ws:user:1")
+	require.Eventually(t, func() bool { return c.Do("PUBSUB", "NUMSUB", "ws:user:1").Elems[1].Int == 1 },
+		5*time.Second, time.Millisecond)
+	msg := strings.Repeat("m", 8<<10)
+	for i := 0; i < 500; i++ { // 4 MB, under the pubsub soft limit
+		require.Equal(t, int64(1), c.Do("PUBLISH", "ws:user:1", msg).Int)
+	}
+	// 4 MB of backlog against 64 KB of headroom: on Redis, which counts
+	// client buffers, this evicts keys (ops-surface.md §7.3).
+	assert.Equal(t, "0", infoField(t, c, "stats", "evicted_keys"))
+	assert.Equal(t, int64(50), c.Do("DBSIZE").Int)
+	assert.Equal(t, "OK", c.Do("SET", "one-more", "v").Str)
 }

@@ -303,6 +303,9 @@ func (s *Server) StartCron() { s.start() }
 // start launches the reactors and the cron once.
 func (s *Server) start() {
 	s.startOnce.Do(func() {
+		s.mu.Lock()
+		s.warnEvictablePolicy() // the dataset is loaded by now
+		s.mu.Unlock()
 		for _, r := range s.reactors {
 			go r.run()
 		}
