@@ -129,6 +129,17 @@ func TestDiffMaxmemoryOOM(t *testing.T) {
 			do("CONFIG", "SET", "maxmemory", "1gb"), policy("allkeys-lru"), do("SET", "a", "x"),
 			do("RPUSH", "l", "1", "2"), do("DBSIZE"), do("MULTI"), do("GET", "a"), do("EXEC"),
 		}},
+		{name: "maxmemory/shared-integers", cleanup: memoryReset, steps: []step{
+			// Under maxmemory with an LRU/LFU policy Redis stops sharing
+			// small integers (each key needs its own access field).
+			do("SET", "a", "5"), do("CONFIG", "SET", "maxmemory", "1gb"), do("OBJECT", "REFCOUNT", "a"),
+			policy("allkeys-lru"), do("OBJECT", "REFCOUNT", "a"), do("SET", "k", "5"), do("OBJECT", "REFCOUNT", "k"),
+			do("INCR", "n"), do("OBJECT", "REFCOUNT", "n"), do("SET", "big", "123456"), do("OBJECT", "REFCOUNT", "big"),
+			policy("allkeys-lfu"), do("SET", "k2", "7"), do("OBJECT", "REFCOUNT", "k2"),
+			policy("volatile-ttl"), do("SET", "k3", "5"), do("OBJECT", "REFCOUNT", "k3"), do("OBJECT", "REFCOUNT", "k"),
+			policy("allkeys-random"), do("SET", "k4", "5"), do("OBJECT", "REFCOUNT", "k4"),
+			policy("volatile-lru"), do("CONFIG", "SET", "maxmemory", "0"), do("SET", "k5", "5"), do("OBJECT", "REFCOUNT", "k5"),
+		}},
 		{name: "maxmemory/object-freq", cleanup: memoryReset, steps: []step{
 			do("SET", "c", "world"),
 			do("OBJECT", "FREQ", "c"), do("OBJECT", "FREQ", "nokey"),

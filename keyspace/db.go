@@ -101,7 +101,7 @@ func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 	if e := db.dict[string(key)]; e != nil {
 		db.preserve(e)
 		db.mem -= e.mem
-		e.typ, e.agg, e.enc, e.copied = TypeString, nil, enc, false
+		e.typ, e.agg, e.enc, e.copied = TypeString, nil, enc, db.ks.unsharedInt(enc)
 		// Reuse the old buffer when it fits without wasting much: an
 		// overwrite (SET of a counter, a lock token, a result) then
 		// allocates nothing.
@@ -118,7 +118,7 @@ func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 		db.mem += e.mem
 		return e
 	}
-	e := &Entry{key: string(key), str: append([]byte(nil), v...), typ: TypeString, enc: enc, vol: -1}
+	e := &Entry{key: string(key), str: append([]byte(nil), v...), typ: TypeString, enc: enc, vol: -1, copied: db.ks.unsharedInt(enc)}
 	db.insert(e)
 	return e
 }
@@ -163,7 +163,7 @@ func (db *DB) Reaccount(e *Entry) {
 // UpdateString replaces a string value in place, keeping the TTL.
 func (db *DB) UpdateString(e *Entry, v []byte, enc Encoding) {
 	db.preserve(e)
-	e.str, e.enc, e.copied = v, enc, false
+	e.str, e.enc, e.copied = v, enc, db.ks.unsharedInt(enc)
 	db.Reaccount(e)
 }
 

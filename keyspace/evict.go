@@ -113,6 +113,24 @@ type Eviction struct {
 	Samples      int
 	LFULogFactor int
 	LFUDecayTime int // minutes per decrement of the counter; 0: no decay
+	// Limited is whether maxmemory is set: with an LRU or LFU policy Redis
+	// then stops sharing small integer objects, since a shared object has
+	// one access field for every key holding it.
+	Limited bool
+}
+
+// unsharedInt reports whether a string value of encoding enc stored now
+// gets an object of its own where Redis would share one (OBJECT REFCOUNT
+// says 1), as tryObjectEncoding decides under maxmemory.
+func (ks *Keyspace) unsharedInt(enc Encoding) bool {
+	if enc != EncInt || !ks.evict.Limited {
+		return false
+	}
+	switch ks.evict.Policy {
+	case AllKeysLRU, VolatileLRU, AllKeysLFU, VolatileLFU, BrokerSafe:
+		return true
+	}
+	return false
 }
 
 // SetEviction installs the eviction configuration. Changing the policy

@@ -95,7 +95,9 @@ func (s *Server) evict() int {
 	if s.cfg.MaxMemoryPolicy == keyspace.NoEviction {
 		return evictFail
 	}
+	prev := s.ks.UnitTime()
 	s.ks.SetUnitTime(s.unitMs)
+	defer s.ks.SetUnitTime(prev)
 	start := time.Now()
 	budget := evictionTimeLimit(s.cfg.EvictionTenacity)
 	for freed := 1; s.evictionUsedMemory() > limit; freed++ {
@@ -244,6 +246,7 @@ func (s *Server) applyEviction() {
 		Samples:      s.cfg.MaxMemorySamples,
 		LFULogFactor: s.cfg.LFULogFactor,
 		LFUDecayTime: s.cfg.LFUDecayTime,
+		Limited:      s.cfg.MaxMemory != 0,
 	})
 	s.ks.SetClassifier(s.brokerKeyClass)
 }
