@@ -11,8 +11,9 @@ import (
 //
 // Keys are classed by name and type (brokerKeyClass): Kombu's queues (any
 // list that is not a pidbox reply queue), bindings and unacked bookkeeping,
-// keys under broker-protected-prefixes (RedBeat's "redbeat:" by default,
-// which covers its schedule, statics and lock) and "::lock" keys are
+// keys under broker-protected-prefixes (RedBeat's "redbeat:" by default),
+// and RedBeat's keys under any other prefix, recognised by shape (hashes
+// with a "definition" field, "::schedule", "::statics", "::lock") are
 // protected and never evicted; Celery results, pidbox reply queues and any
 // other key with a TTL (caches) are expendable and go first; the rest goes
 // after them. Once eviction finds nothing more to evict:
@@ -55,7 +56,7 @@ func (s *Server) brokerKeyClass(db int, e *keyspace.Entry) keyspace.KeyClass {
 	case strings.HasPrefix(k, "celery-task-meta-"), strings.HasPrefix(k, "celery-taskset-meta-"),
 		strings.HasSuffix(k, ".reply.celery.pidbox"):
 		return keyspace.ClassExpendable
-	case strings.HasPrefix(k, "_kombu.binding."), isBookkeepingKey([]byte(k)), strings.HasSuffix(k, "::lock"):
+	case strings.HasPrefix(k, "_kombu.binding."), isBookkeepingKey([]byte(k)), isRedBeatKey(k):
 		return keyspace.ClassProtected
 	}
 	for _, p := range s.cfg.BrokerProtectedPrefixes {
@@ -66,10 +67,27 @@ func (s *Server) brokerKeyClass(db int, e *keyspace.Entry) keyspace.KeyClass {
 	switch {
 	case e.Type() == keyspace.TypeList:
 		return keyspace.ClassProtected // a queue
+	case e.Type() == keyspace.TypeHash && isRedBeatEntry(e):
+		return keyspace.ClassProtected
 	case e.ExpireAt() != 0:
 		return keyspace.ClassExpendable
 	}
 	return keyspace.ClassOther
+}
+
+// isRedBeatKey recognises celery-redbeat's own keys under any prefix:
+// <prefix>:schedule, <prefix>:statics and <prefix>:lock, which with the
+// usual prefix ending in ':' read "redbeat::lock".
+func isRedBeatKey(k string) bool {
+	return strings.HasSuffix(k, "::lock") || strings.HasSuffix(k, "::schedule") || strings.HasSuffix(k, "::statics")
+}
+
+// isRedBeatEntry recognises a RedBeat schedule entry under any prefix: a
+// hash with a "definition" field (and "meta"), as RedBeatSchedulerEntry
+// saves it.
+func isRedBeatEntry(e *keyspace.Entry) bool {
+	h, ok := e.Agg().(*keyspace.Hash)
+	return ok && h.Has([]byte("definition"))
 }
 
 // brokerSafeAllows decides, under broker-safe with eviction exhausted,

@@ -56,6 +56,11 @@ func celeryDataset(t *testing.T, c *resptest.Conn) {
 		{"RPUSH", "abc.reply.celery.pidbox", "reply"},
 		{"SET", "perm:1", "cached", "EX", "300"},
 		{"SET", "other", "value"},
+		// RedBeat under a custom prefix, as the seed deployment runs it.
+		{"HSET", "nadoo:redbeat:nightly", "definition", "{}", "meta", "{}"},
+		{"ZADD", "nadoo:redbeat::schedule", "1", "nadoo:redbeat:nightly"},
+		{"SADD", "nadoo:redbeat::statics", "nadoo:redbeat:nightly"},
+		{"SET", "nadoo:redbeat::lock", "token", "PX", "30000"},
 	} {
 		v := c.Do(cmd...)
 		require.NotEqual(t, byte('-'), v.Kind, "%q: %s", cmd, v.Str)
@@ -74,6 +79,8 @@ func TestBrokerSafeEvictsOnlyExpendableAndOther(t *testing.T) {
 	assert.Equal(t, int64(0), c.Do("EXISTS", "celery-task-meta-1", "celery-task-meta-2", "abc.reply.celery.pidbox", "perm:1", "other").Int)
 	assert.Equal(t, int64(7), c.Do("EXISTS", "celery", "celery\x06\x163", "_kombu.binding.celery", "redbeat:job",
 		"redbeat::schedule", "redbeat::lock", "unacked_mutex").Int)
+	assert.Equal(t, int64(4), c.Do("EXISTS", "nadoo:redbeat:nightly", "nadoo:redbeat::schedule", "nadoo:redbeat::statics",
+		"nadoo:redbeat::lock").Int)
 	assert.Equal(t, int64(2), c.Do("LLEN", "celery").Int)
 	assert.Equal(t, "maxmemory_policy:broker-safe", "maxmemory_policy:"+infoField(t, c, "memory", "maxmemory_policy"))
 	assert.Equal(t, "4", infoField(t, c, "memory", "broker_evicted_expendable"))
