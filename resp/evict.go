@@ -118,13 +118,13 @@ func (s *Server) evict() int {
 }
 
 // keyEvicted propagates an evicted key's deletion and signals it modified
-// (WATCH), as Redis's performEvictions does for each key.
+// (WATCH), as Redis's performEvictions does for each key (which, like an
+// expiry, does not count as a change for rdb_changes_since_last_save).
 func (s *Server) keyEvicted(db int, key string) {
 	s.alsoPropagate(db, argDEL, []byte(key))
 	if len(s.watching) > 0 {
 		s.touchWatchedKey(db, key)
 	}
-	s.dirty++
 }
 
 // rejectOnOOM runs the OOM step of processCommand and reports whether it
