@@ -1,14 +1,18 @@
 package resp_test
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/resptest"
 )
 
@@ -240,4 +244,41 @@ func TestSlowSubscriberCausesNoEviction(t *testing.T) {
 	assert.Equal(t, "0", infoField(t, c, "stats", "evicted_keys"))
 	assert.Equal(t, int64(50), c.Do("DBSIZE").Int)
 	assert.Equal(t, "OK", c.Do("SET", "one-more", "v").Str)
+}
+
+// syncBuffer is a log sink the server writes to from its own goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// An allkeys-* policy set on a dataset with Kombu bindings is logged as
+// the hazard it is; other policies, or no Kombu keys, log nothing.
+func TestEvictablePolicyOnKombuDatasetIsLogged(t *testing.T) {
+	var log syncBuffer
+	srv := resptest.NewServer(t, func(_ *resp.Config, o *resp.Options) { o.Logger = zerolog.New(&log) })
+	c := resptest.Dial(t, srv.Addr())
+	const warning = "maxmemory-policy may evict Celery queues"
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "allkeys-lru").Str)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "noeviction").Str)
+	assert.NotContains(t, log.String(), warning, "no Kombu keys yet")
+	require.Equal(t, int64(1), c.Do("SADD", "_kombu.binding.celery", "x").Int)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "volatile-lru").Str)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "broker-safe").Str)
+	assert.NotContains(t, log.String(), warning)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu").Str)
+	assert.Contains(t, log.String(), warning)
+	assert.Contains(t, log.String(), `"policy":"allkeys-lfu"`)
 }
