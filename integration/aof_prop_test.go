@@ -139,6 +139,15 @@ func aofPropCases() []aofPropCase {
 			p.do("set", "y", "1")
 			p.do("exec")
 		}},
+		// Evicted keys are written as DEL, each a unit of its own, in the
+		// order evicted (volatile-ttl with every key sampled: nearest
+		// expiry first, across databases).
+		seq("eviction", c("flushall"), c("set", "a", "1"), c("set", "t1", "v", "ex", "100"), c("set", "t2", "v", "ex", "50"),
+			c("select", "2"), c("set", "t3", "v", "ex", "75"), c("select", "0"),
+			c("config", "set", "maxmemory-policy", "volatile-ttl"), c("config", "set", "maxmemory-samples", "10"),
+			c("config", "set", "maxmemory", "1"), c("get", "a"), c("config", "set", "maxmemory", "0"),
+			c("config", "set", "maxmemory-policy", "noeviction"), c("config", "set", "maxmemory-samples", "5"),
+			c("set", "b", "2")),
 		{"served-blocked", func(p *aofPair) {
 			p.block("blpop", "bq", "0")
 			p.do("rpush", "bq", "a", "b", "c")

@@ -60,7 +60,7 @@ func (db *DB) Lookup(key []byte, flags LookupFlags) *Entry {
 			ks.snap.save(db, e)
 		}
 		if flags&LookupNoTouch == 0 {
-			e.lru = ks.lruClock()
+			ks.touch(e)
 		}
 		if flags&(LookupNoStats|LookupWrite) == 0 {
 			ks.hits++
@@ -101,7 +101,7 @@ func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 	if e := db.dict[string(key)]; e != nil {
 		db.preserve(e)
 		db.mem -= e.mem
-		e.typ, e.agg, e.enc, e.copied = TypeString, nil, enc, false
+		e.typ, e.agg, e.enc, e.copied = TypeString, nil, enc, db.ks.unsharedInt(enc)
 		// Reuse the old buffer when it fits without wasting much: an
 		// overwrite (SET of a counter, a lock token, a result) then
 		// allocates nothing.
@@ -113,12 +113,12 @@ func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 		if !keepTTL {
 			db.setExpire(e, 0)
 		}
-		e.lru = db.ks.lruClock()
+		e.lru = db.ks.overwriteAccess(e.lru)
 		e.mem = e.footprint()
 		db.mem += e.mem
 		return e
 	}
-	e := &Entry{key: string(key), str: append([]byte(nil), v...), typ: TypeString, enc: enc, vol: -1}
+	e := &Entry{key: string(key), str: append([]byte(nil), v...), typ: TypeString, enc: enc, vol: -1, copied: db.ks.unsharedInt(enc)}
 	db.insert(e)
 	return e
 }
@@ -141,7 +141,7 @@ func (db *DB) SetAggregate(key []byte, t Type, a Aggregate) *Entry {
 		db.mem -= e.mem
 		e.typ, e.agg, e.str, e.copied = t, a, nil, false
 		db.setExpire(e, 0)
-		e.lru = db.ks.lruClock()
+		e.lru = db.ks.overwriteAccess(e.lru)
 		e.mem = e.footprint()
 		db.mem += e.mem
 		return e
@@ -163,7 +163,7 @@ func (db *DB) Reaccount(e *Entry) {
 // UpdateString replaces a string value in place, keeping the TTL.
 func (db *DB) UpdateString(e *Entry, v []byte, enc Encoding) {
 	db.preserve(e)
-	e.str, e.enc, e.copied = v, enc, false
+	e.str, e.enc, e.copied = v, enc, db.ks.unsharedInt(enc)
 	db.Reaccount(e)
 }
 
@@ -172,7 +172,7 @@ func (db *DB) insert(e *Entry) {
 	// unconditionally costs no branch, and a key created between snapshots
 	// gets an epoch the next one supersedes.
 	e.snap = db.ks.epoch
-	e.lru = db.ks.lruClock()
+	e.lru = db.ks.newAccess()
 	e.pos = int32(len(db.dense))
 	db.dense = append(db.dense, e)
 	db.dict[e.key] = e

@@ -22,7 +22,14 @@
 //     with no failing operation here they would be dead code, so there are
 //     none.)
 //   - Memory accounting: each value reports an estimate of its footprint; DB
-//     and Keyspace keep running totals, used by INFO and, later, eviction.
+//     and Keyspace keep running totals, used by INFO and eviction.
+//   - Eviction (evict.go): the keyspace knows the policy, keeps Redis's
+//     access field per entry (LRU clock or LFU counter, by policy) and its
+//     16-entry eviction pool, and EvictOne deletes the chosen key through
+//     the same path as DEL. When to evict, and against which limit, is the
+//     engine's decision; it also propagates the deletion. The broker-safe
+//     policy asks an injected Classifier which keys are protected or
+//     expendable: the keyspace itself still knows nothing of Celery.
 //   - Snapshots: BeginSnapshot freezes every database at one instant for the
 //     AOF rewrite without fork. Step then emits the keys of that instant in
 //     bounded batches while writes go on, and each write path emits the

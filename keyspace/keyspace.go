@@ -50,13 +50,22 @@ type Keyspace struct {
 	expireStale           float64 // percentage of stale keys seen by the last sample
 	expireCapReached      int64
 
+	evict       Eviction              // policy and LFU parameters (evict.go)
+	pool        [evpoolSize]poolEntry // eviction candidates kept across calls
+	nextEvictDB int                   // round robin of the random policies
+	evicted     int64
+	// evictedClass counts broker-safe evictions by key class.
+	evictedClass [ClassProtected + 1]int64
+	classify     Classifier // broker-safe key classes; nil: all ClassOther
+
 	snap  *Snapshot // the open snapshot, nil when none (see snapshot.go)
 	epoch uint32    // epoch of the latest snapshot begun
 }
 
 // New returns a keyspace of n empty databases.
 func New(n int, clock Clock, hooks Hooks) *Keyspace {
-	ks := &Keyspace{clock: clock, hooks: hooks, limits: DefaultLimits()}
+	ks := &Keyspace{clock: clock, hooks: hooks, limits: DefaultLimits(),
+		evict: Eviction{Samples: 5, LFULogFactor: 10, LFUDecayTime: 1}}
 	ks.dbs = make([]*DB, n)
 	for i := range ks.dbs {
 		ks.dbs[i] = &DB{ks: ks, id: i, dict: make(map[string]*Entry)}
@@ -169,18 +178,24 @@ func (ks *Keyspace) Memory() int64 {
 // Stats is a snapshot of keyspace counters for INFO.
 type Stats struct {
 	Hits, Misses, Expired int64
-	ExpiredStalePerc      float64
-	ExpireCapReached      int64
+	Evicted               int64
+	// EvictedExpendable and EvictedOther count the broker-safe policy's
+	// evictions by key class.
+	EvictedExpendable, EvictedOther int64
+	ExpiredStalePerc                float64
+	ExpireCapReached                int64
 }
 
 // Stats returns the keyspace counters.
 func (ks *Keyspace) Stats() Stats {
-	return Stats{Hits: ks.hits, Misses: ks.misses, Expired: ks.expired,
+	return Stats{Hits: ks.hits, Misses: ks.misses, Expired: ks.expired, Evicted: ks.evicted,
+		EvictedExpendable: ks.evictedClass[ClassExpendable], EvictedOther: ks.evictedClass[ClassOther],
 		ExpiredStalePerc: ks.expireStale, ExpireCapReached: ks.expireCapReached}
 }
 
 // ResetStats zeroes the counters (CONFIG RESETSTAT).
 func (ks *Keyspace) ResetStats() {
-	ks.hits, ks.misses, ks.expired, ks.expireCapReached = 0, 0, 0, 0
+	ks.hits, ks.misses, ks.expired, ks.expireCapReached, ks.evicted = 0, 0, 0, 0, 0
 	ks.expireStale = 0
+	ks.evictedClass = [ClassProtected + 1]int64{}
 }

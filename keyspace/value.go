@@ -86,7 +86,7 @@ type Entry struct {
 	snap     uint32    // latest snapshot epoch this entry is done for (see snapshot.go)
 	typ      Type
 	enc      Encoding // string encoding; aggregates report their own
-	copied   bool     // made by COPY: Redis gives it an unshared object
+	copied   bool     // made by COPY, or an integer stored under maxmemory with LRU/LFU: an unshared object
 	mem      int64    // bytes accounted for this entry
 }
 

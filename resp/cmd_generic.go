@@ -601,9 +601,17 @@ func objectCommand(c *Client) {
 	case optIs(sub, "refcount"):
 		c.Int(objectRefcount(e))
 	case optIs(sub, "idletime"):
+		if c.srv.cfg.MaxMemoryPolicy.LFU() {
+			c.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+			return
+		}
 		c.Int(c.srv.ks.IdleMs(e) / 1000)
 	case optIs(sub, "freq"):
-		c.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+		if !c.srv.cfg.MaxMemoryPolicy.LFU() {
+			c.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.")
+			return
+		}
+		c.Int(c.srv.ks.Freq(e))
 	}
 }
 

@@ -472,6 +472,15 @@ type applyError struct{ param, msg string }
 func (s *Server) applyConfig(prev *Config) *applyError {
 	s.qbufLimit.Store(s.cfg.ClientQueryBufLimit)
 	s.ks.SetLimits(s.cfg.Limits)
+	s.applyEviction()
+	if s.cfg.MaxMemory != prev.MaxMemory && s.cfg.MaxMemory != 0 {
+		// Redis 7.0 replies to CONFIG SET maxmemory first and evicts from
+		// a time event; here the next command or the cron does it.
+		s.evictPending = true
+	}
+	if s.cfg.MaxMemoryPolicy != prev.MaxMemoryPolicy {
+		s.warnEvictablePolicy()
+	}
 	if err := s.applyPersistence(prev); err != nil {
 		return err
 	}
@@ -495,6 +504,7 @@ func configResetstatCommand(c *Client) {
 	s.stats.netInput.Store(0)
 	s.stats.netOutput.Store(0)
 	s.stats.expireCycleCPUMs = 0
+	s.stats.overLimitTotal, s.stats.overLimitSince = 0, time.Time{}
 	for _, cmd := range s.table.Commands() {
 		cmd.stats = commandStats{}
 		for _, sub := range cmd.Sub {

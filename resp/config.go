@@ -40,6 +40,18 @@ type Config struct {
 	// indexed by obufNormal, obufReplica and obufPubsub.
 	ClientOutputBufferLimits [obufClasses]OutputBufferLimit
 
+	// Memory limits and eviction (evict.go).
+	MaxMemory        int64
+	MaxMemoryPolicy  keyspace.EvictionPolicy
+	MaxMemorySamples int
+	EvictionTenacity int   // maxmemory-eviction-tenacity
+	LFULogFactor     int   // lfu-log-factor
+	LFUDecayTime     int   // lfu-decay-time, minutes
+	MaxMemoryClients int64 // maxmemory-clients: bytes, or -percent of maxmemory
+	// BrokerProtectedPrefixes are key prefixes maxmemory-policy
+	// broker-safe never evicts (brokersafe.go).
+	BrokerProtectedPrefixes []string
+
 	// The append-only file (persist.go).
 	AppendOnly                 bool
 	AppendFilename             string
@@ -60,20 +72,25 @@ type Config struct {
 func NewConfig() *Config {
 	wd, _ := os.Getwd()
 	return &Config{
-		Port:                6379,
-		Bind:                []string{"*", "-::*"},
-		Databases:           16,
-		Dir:                 wd,
-		LogLevel:            "notice",
-		Timeout:             0,
-		TCPKeepAlive:        300,
-		MaxClients:          10000,
-		ProtoMaxBulkLen:     512 << 20,
-		ClientQueryBufLimit: 1 << 30,
-		HZ:                  10,
-		IOThreads:           1,
-		BusyReplyThreshold:  5000,
-		Limits:              keyspace.DefaultLimits(),
+		Port:                    6379,
+		Bind:                    []string{"*", "-::*"},
+		Databases:               16,
+		Dir:                     wd,
+		LogLevel:                "notice",
+		Timeout:                 0,
+		TCPKeepAlive:            300,
+		MaxClients:              10000,
+		ProtoMaxBulkLen:         512 << 20,
+		ClientQueryBufLimit:     1 << 30,
+		HZ:                      10,
+		IOThreads:               1,
+		BusyReplyThreshold:      5000,
+		Limits:                  keyspace.DefaultLimits(),
+		MaxMemorySamples:        5,
+		EvictionTenacity:        10,
+		LFULogFactor:            10,
+		LFUDecayTime:            1,
+		BrokerProtectedPrefixes: []string{"redbeat:"},
 
 		AppendFilename:             "appendonly.aof",
 		AppendDirname:              "appendonlydir",
@@ -314,6 +331,33 @@ func configParams() map[string]*configParam {
 					return configErr("Invalid save parameters")
 				}
 				return configErr("save points are not supported yet: Celerity has no RDB snapshots (use save \"\")")
+			},
+		},
+		memoryParam("maxmemory", 0, 0, math.MaxInt64, func(c *Config) *int64 { return &c.MaxMemory }),
+		{
+			name: "maxmemory-policy",
+			get:  func(cfg *Config) string { return cfg.MaxMemoryPolicy.String() },
+			set: func(cfg *Config, args []string) error {
+				p, ok := keyspace.ParseEvictionPolicy(args[0])
+				if !ok {
+					return configErr("argument(s) must be one of the following: volatile-lru, volatile-lfu, volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, noeviction")
+				}
+				cfg.MaxMemoryPolicy = p
+				return nil
+			},
+		},
+		intParam("maxmemory-samples", 0, 1, math.MaxInt32, func(c *Config) *int { return &c.MaxMemorySamples }),
+		intParam("maxmemory-eviction-tenacity", 0, 0, 100, func(c *Config) *int { return &c.EvictionTenacity }),
+		intParam("lfu-log-factor", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.LFULogFactor }),
+		intParam("lfu-decay-time", 0, 0, math.MaxInt32, func(c *Config) *int { return &c.LFUDecayTime }),
+		maxMemoryClientsParam(),
+		{
+			// Celerity's own directive (maxmemory-policy broker-safe).
+			name: "broker-protected-prefixes", flags: cfgMultiArg,
+			get: func(cfg *Config) string { return strings.Join(cfg.BrokerProtectedPrefixes, " ") },
+			set: func(cfg *Config, args []string) error {
+				cfg.BrokerProtectedPrefixes = strings.Fields(strings.Join(args, " "))
+				return nil
 			},
 		},
 		boolParam("appendonly", 0, func(c *Config) *bool { return &c.AppendOnly }),

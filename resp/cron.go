@@ -58,6 +58,7 @@ func (s *Server) cron(now time.Time) {
 	s.ks.ActiveExpireCycle(budget)
 	s.stats.expireCycleCPUMs += time.Since(start).Milliseconds()
 
+	s.evictionCron()
 	s.sampleInstantaneous(now)
 	s.closeTimedOutClients(now)
 	s.rewriteCron()

@@ -69,6 +69,13 @@
 // (gopher-lua, sandboxed in script_lua.go) compiles each script once.
 // Scripting errors spell Redis 7.0's texts in script.go, next to the code.
 //
+// # Memory limits
+//
+// With maxmemory set, processCommand evicts before every command, after the
+// ACL/MULTI checks and before MISCONF, as Redis 7.0 does; evictions are
+// units of their own (one DEL each in the AOF). evict.go says what memory
+// counts (the dataset, not client buffers) and what -OOM refuses.
+//
 // # Errors
 //
 // Error texts live in errors.go; keyspace sentinels are mapped to them in

@@ -23,6 +23,10 @@ const (
 	errPositive      = "ERR value is out of range, must be positive"
 	errNoPassDefault = "ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?"
 	errNotInMulti    = "Command not allowed inside a transaction"
+	errOOM           = "OOM command not allowed when used memory > 'maxmemory'." // shared.oomerr
+	// errOOMBrokerSafe is Celerity's own: broker-safe's refusal once only
+	// protected data is left (brokersafe.go).
+	errOOMBrokerSafe = "OOM command not allowed when used memory > 'maxmemory': only protected broker data is left (maxmemory-policy broker-safe), retry later."
 	errNoAuthHello   = "NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time"
 )
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/celerity/celerity/aof"
+	"github.com/celerity/celerity/keyspace"
 )
 
 // infoSections lists INFO's sections in Redis 7.0's order. "default"
@@ -242,9 +243,9 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.field("used_memory_functions", "0")
 	b.int("used_memory_scripts", scriptBytes)
 	b.field("used_memory_scripts_human", humanBytes(scriptBytes))
-	b.field("maxmemory", "0")
-	b.field("maxmemory_human", "0B")
-	b.field("maxmemory_policy", "noeviction")
+	b.int("maxmemory", s.cfg.MaxMemory)
+	b.field("maxmemory_human", humanBytes(s.cfg.MaxMemory))
+	b.field("maxmemory_policy", s.cfg.MaxMemoryPolicy.String())
 	b.field("allocator_frag_ratio", "1.00")
 	b.field("allocator_frag_bytes", "0")
 	b.field("allocator_rss_ratio", "1.00")
@@ -253,6 +254,8 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.field("rss_overhead_bytes", "0")
 	b.field("mem_fragmentation_ratio", fmt.Sprintf("%.2f", frag))
 	b.int("mem_fragmentation_bytes", rss-used)
+	// Redis's replica and AOF buffers, which Celerity does not have
+	// (client buffers are not counted for eviction either: evict.go).
 	b.field("mem_not_counted_for_evict", "0")
 	b.field("mem_replication_backlog", "0")
 	b.field("mem_total_replication_buffers", "0")
@@ -264,6 +267,19 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.field("active_defrag_running", "0")
 	b.field("lazyfree_pending_objects", "0")
 	b.field("lazyfreed_objects", "0")
+	if s.cfg.MaxMemoryPolicy == keyspace.BrokerSafe {
+		// Celerity's own fields, only under its own policy (brokersafe.go).
+		st := s.ks.Stats()
+		var reserve, used int64
+		if s.cfg.MaxMemory > 0 {
+			reserve = brokerReserve(s.cfg.MaxMemory)
+			used = min(max(0, s.evictionUsedMemory()-s.cfg.MaxMemory), reserve)
+		}
+		b.int("broker_reserve_bytes", reserve)
+		b.int("broker_reserve_used", used)
+		b.int("broker_evicted_expendable", st.EvictedExpendable)
+		b.int("broker_evicted_other", st.EvictedOther)
+	}
 }
 
 func (s *Server) infoPersistence(b *infoBuilder) {
@@ -365,10 +381,11 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.field("expired_stale_perc", fmt.Sprintf("%.2f", ks.ExpiredStalePerc))
 	b.int("expired_time_cap_reached_count", ks.ExpireCapReached)
 	b.int("expire_cycle_cpu_milliseconds", st.expireCycleCPUMs)
-	b.field("evicted_keys", "0")
+	b.int("evicted_keys", ks.Evicted)
 	b.field("evicted_clients", "0")
-	b.field("total_eviction_exceeded_time", "0")
-	b.field("current_eviction_exceeded_time", "0")
+	overTotal, overCur := s.overLimitTimes()
+	b.int("total_eviction_exceeded_time", overTotal)
+	b.int("current_eviction_exceeded_time", overCur)
 	b.int("keyspace_hits", ks.Hits)
 	b.int("keyspace_misses", ks.Misses)
 	b.int("pubsub_channels", int64(len(s.pubsub.channels)))

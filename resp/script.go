@@ -57,6 +57,8 @@ type cachedScript struct {
 	fn       *lua.LFunction
 	size     int64 // bytes charged to used_memory_scripts_eval
 	readOnly bool  // shebang flags=no-writes
+	flagged  bool  // has a shebang: its flags replace EVAL's (evict.go)
+	allowOOM bool  // shebang flags=allow-oom
 }
 
 // scriptEngine is a server's Lua interpreter and script cache. Everything
@@ -127,6 +129,7 @@ type scriptRun struct {
 	killed   bool // SCRIPT KILL accepted
 	wrote    bool // a write command ran: SCRIPT KILL answers UNKILLABLE
 	readOnly bool // EVAL_RO, EVALSHA_RO or flags=no-writes
+	allowOOM bool // flags=allow-oom: writes go on past maxmemory
 	repl     int  // redis.set_repl flags
 }
 
@@ -267,6 +270,7 @@ func (e *scriptEngine) load(body []byte) (*cachedScript, string) {
 	fn.Env = e.env
 	dropVarargTable(fn)
 	sc := &cachedScript{sha: sha, fn: fn, size: int64(len(body)) + 128, readOnly: readOnly}
+	sc.flagged, sc.allowOOM = shebangAllowsOOM(body)
 	e.cache[sha] = sc
 	e.bytes += sc.size
 	return sc, ""
@@ -430,7 +434,7 @@ func (e *scriptEngine) runScript(c *Client, sc *cachedScript, keys, args [][]byt
 	f := e.fake
 	f.db, f.user, f.proto, f.flags = c.db, c.user, 2, flagScript
 	f.buf = f.buf[:0]
-	e.run = scriptRun{eng: e, caller: c, active: true, sha: sc.sha, start: time.Now(), readOnly: readOnly, repl: replAll}
+	e.run = scriptRun{eng: e, caller: c, active: true, sha: sc.sha, start: time.Now(), readOnly: readOnly, allowOOM: sc.allowOOM, repl: replAll}
 	e.raised.obj = nil
 	e.innerErrors = 0
 	e.resetCjson()

@@ -89,6 +89,10 @@ func (e *scriptEngine) redisCall(L *lua.LState, raise bool) int {
 		msg = "This Redis command is not allowed from script"
 	case cmd.Flags&Write != 0 && e.run.readOnly:
 		msg = "Write commands are not allowed from read-only scripts."
+	case cmd.Flags&DenyOOM != 0 && s.scriptOOM && s.cfg.MaxMemory != 0 && !e.run.wrote && !e.run.allowOOM:
+		// Over maxmemory when the script started: it may not grow the
+		// dataset, unless it already wrote (it cannot stop half-way).
+		msg = "-" + errOOM
 	}
 	if msg != "" {
 		// A rejected command is counted now, like a client's; the error

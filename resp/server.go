@@ -105,6 +105,12 @@ type Server struct {
 	qbufLimit  atomic.Int64 // client-query-buffer-limit, for reads outside the lock
 
 	scripts *scriptEngine // Lua interpreter and script cache; nil until the first script
+
+	// Eviction (evict.go): scriptOOM is whether memory was over maxmemory
+	// when the running script started; evictPending, whether the last
+	// eviction stopped at its time limit with memory still over it.
+	scriptOOM    bool
+	evictPending bool
 }
 
 // serverStats are INFO counters. Fields updated outside the engine lock
@@ -130,6 +136,8 @@ type serverStats struct {
 	expireCycleCPUMs int64
 	blockedClients   int64
 	peakMemory       int64
+	overLimitSince   time.Time     // when memory went over maxmemory; zero when under
+	overLimitTotal   time.Duration // time over maxmemory before overLimitSince
 	reads            atomic.Int64
 	writes           atomic.Int64
 }
@@ -193,6 +201,7 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 	s.qbufLimit.Store(cfg.ClientQueryBufLimit)
 	s.ks = keyspace.New(cfg.Databases, clock, s)
 	s.ks.SetLimits(cfg.Limits)
+	s.applyEviction()
 	return s, nil
 }
 
@@ -298,6 +307,9 @@ func (s *Server) StartCron() { s.start() }
 // start launches the reactors and the cron once.
 func (s *Server) start() {
 	s.startOnce.Do(func() {
+		s.mu.Lock()
+		s.warnEvictablePolicy() // the dataset is loaded by now
+		s.mu.Unlock()
 		for _, r := range s.reactors {
 			go r.run()
 		}

@@ -108,3 +108,12 @@ def media_transcode(self, key, name):
 def default_job(self, key, name):
     side().rpush(key, f"celery:{name}")
     return {"name": name, "queue": self.request.delivery_info.get("routing_key")}
+
+
+@shared_task
+def record(path, i):
+    """Append i to a file outside the server: a count of executed tasks that
+    no eviction can touch (one short O_APPEND write, atomic)."""
+    with open(path, "a") as f:
+        f.write(f"{i}\n")
+    return i
