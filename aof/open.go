@@ -56,6 +56,13 @@ type AOF struct {
 	stop       chan struct{}
 	writerDone chan struct{}
 
+	// cycleMu is held by whoever runs a writer cycle: the writer goroutine,
+	// or a waiter writing inline (writeInline). Everything the cycle
+	// touches (the open incr file, written/synced offsets, the fsync in
+	// flight, retry and postponement state) belongs to its holder.
+	cycleMu      sync.Mutex
+	writerExited bool // shutdown ran: no more cycles
+
 	// wmu guards the waiters and the error states.
 	wmu       sync.Mutex
 	published atomic.Uint64 // durable to the policy; WaitWritten's target
