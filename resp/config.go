@@ -53,6 +53,8 @@ type Config struct {
 	AOFTimestampEnabled        bool
 	AOFRewriteIncrementalFsync bool
 	AOFDisableAutoGC           bool
+
+	OpsConfig // slowlog, DEBUG (ops_config.go)
 }
 
 // NewConfig returns Redis 7.0.15's compiled-in defaults for the directives
@@ -74,6 +76,7 @@ func NewConfig() *Config {
 		IOThreads:           1,
 		BusyReplyThreshold:  5000,
 		Limits:              keyspace.DefaultLimits(),
+		OpsConfig:           defaultOpsConfig(),
 
 		AppendFilename:             "appendonly.aof",
 		AppendDirname:              "appendonlydir",
@@ -367,6 +370,7 @@ func configParams() map[string]*configParam {
 			},
 		},
 	}
+	ps = append(ps, opsParams()...)
 	m := make(map[string]*configParam, len(ps))
 	for _, p := range ps {
 		m[p.name] = p

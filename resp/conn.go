@@ -38,8 +38,16 @@ func (c *Client) processInput() bool {
 			return false
 		}
 		c.argv = c.in.argv
+		mark := len(c.buf)
 		c.processCommand()
 		c.argv = nil
+		if c.flags&flagPostponed != 0 {
+			// CLIENT PAUSE holds the command: parse it again when the
+			// pause ends (pause.go).
+			c.in.ppos = c.in.pcmd
+			return false
+		}
+		c.afterCommand(mark)
 		if c.flags&flagBlocked != 0 || len(c.buf) > maxPendingReply {
 			return true
 		}
@@ -186,6 +194,8 @@ func detachFD(nc net.Conn) (int, error) {
 func (s *Server) removeClient(c *Client) {
 	c.unwatchAllKeys()
 	c.pubsubUnsubscribeAll()
+	c.stopMonitor()
+	s.removePostponed(c)
 	delete(s.clients, c.id)
 }
 

@@ -33,6 +33,9 @@ func (c *Client) processCommand() {
 		c.reject(cmd, errWrongArgs(cmd.fullName))
 		return
 	}
+	if cmd.Flags&Protected != 0 && !c.allowProtected(cmd) {
+		return
+	}
 	if c.authRequired() && cmd.Flags&NoAuth == 0 {
 		c.reject(cmd, errNoAuth)
 		return
@@ -61,6 +64,9 @@ func (c *Client) processCommand() {
 	}
 	if s.busyClient != nil && cmd.Flags&AllowBusy == 0 {
 		c.reject(cmd, errBusyScript)
+		return
+	}
+	if !c.opsAllows(cmd) {
 		return
 	}
 	if c.flags&flagMulti != 0 && queuesInMulti(cmd) {
@@ -137,6 +143,17 @@ func (c *Client) call(cmd *Command) {
 	errsBefore := s.stats.errorReplies
 	s.ks.SetUnitTime(s.unitMs)
 	p := &s.prop
+	top := p.depth == 0
+	alone := s.timesAlone(cmd)
+	var start time.Time
+	if alone {
+		start = s.timedStart(top)
+	}
+	savedRedacted := c.redacted
+	c.redacted = nil
+	if cmd.Flags&SkipMonitor != 0 && len(s.monitors) > 0 {
+		s.feedMonitors(c) // scripts show before the commands they run
+	}
 	p.depth++
 	dirty := s.dirty
 	savedArgv, savedNo, savedForce := c.propArgv, c.noProp, c.forceProp
@@ -161,7 +178,15 @@ func (c *Client) call(cmd *Command) {
 		cmd.stats.failed++
 	}
 	s.stats.commands++
-	s.batch = append(s.batch, cmd)
+	if alone {
+		s.endTimed(c, cmd, start, top)
+	} else {
+		s.batch = append(s.batch, cmd)
+	}
+	if len(s.monitors) > 0 && cmd.Flags&(SkipMonitor|Admin) == 0 {
+		s.feedMonitors(c)
+	}
+	c.redacted = savedRedacted
 }
 
 // settleBatch attributes the time since the batch started to the commands
@@ -171,7 +196,8 @@ func (s *Server) settleBatch() {
 		return
 	}
 	end := time.Now()
-	per := end.Sub(s.unitStart).Nanoseconds() / int64(len(s.batch))
+	per := max(end.Sub(s.unitStart).Nanoseconds()-s.batchTimedNs, 0) / int64(len(s.batch))
+	s.batchTimedNs = 0
 	for _, cmd := range s.batch {
 		cmd.stats.nsec += per
 		if cmd.stats.latency == nil {
