@@ -6,6 +6,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/conffile"
+	"github.com/celerity/celerity/resp/resptest"
 )
 
 // Operator commands: SLOWLOG, MONITOR, CLIENT PAUSE/REPLY/NO-EVICT,
@@ -238,6 +244,36 @@ func TestDiffAdminMisc(t *testing.T) {
 			x("DEBUG"), x("DEBUG", "SLEEP", "0"), x("debug", "help"),
 			x("MULTI"), x("DEBUG", "SLEEP", "0"), x("EXEC"),
 			x("CONFIG", "GET", "enable-debug-command"), x("CONFIG", "SET", "enable-debug-command", "yes"),
+		}},
+	})
+}
+
+// debugTarget is a Celerity and a redis-server started with
+// enable-debug-command yes (an immutable directive, so the shared oracle
+// cannot be switched).
+func debugTarget(t *testing.T) target {
+	t.Helper()
+	needOracle(t)
+	ora := startRedis(t, "--enable-debug-command", "yes")
+	srv := resptest.NewServer(t, resptest.WithConfig(func(cfg *resp.Config) {
+		require.NoError(t, cfg.Apply(conffile.Directive{Name: "enable-debug-command", Args: []string{"yes"}}))
+	}))
+	return target{cel: srv.Addr(), ora: ora}
+}
+
+// TestDiffSlowlogDefaultThreshold checks the default threshold (10 ms),
+// where Celerity times only non-fast commands on their own: a command that
+// really ran long (DEBUG SLEEP) is logged, quick ones around it are not.
+func TestDiffSlowlogDefaultThreshold(t *testing.T) {
+	runX(t, debugTarget(t), []xcase{
+		{name: "slowlog/default-threshold", steps: []xstep{
+			x("SLOWLOG", "RESET"), x("PING"), x("SET", "k", "v"), x("DEBUG", "SLEEP", "0.03"), x("GET", "k"),
+			x("RPUSH", "l", "a", "b"), x("LRANGE", "l", "0", "-1"),
+			x("SLOWLOG", "GET").with(cmpSlowlog), x("SLOWLOG", "LEN"),
+		}},
+		{name: "debug/enabled", steps: []xstep{
+			x("DEBUG", "foo"), x("DEBUG", "sleep"), x("DEBUG", "sleep", "abc"), x("DEBUG", "sleep", "0.01", "x"),
+			x("DEBUG", "SLEEP", "0.001"), x("DEBUG", "SLEEP", "-1"), x("CONFIG", "GET", "enable-debug-command"),
 		}},
 	})
 }

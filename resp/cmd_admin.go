@@ -3,6 +3,7 @@ package resp
 import (
 	"net"
 	"strings"
+	"time"
 )
 
 // Operator commands that need no state of their own: LASTSAVE, ROLE, the
@@ -12,9 +13,8 @@ func adminCommands() []*Command {
 	return []*Command{
 		{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, ACL: CatAdmin | CatDangerous, Run: lastsaveCommand},
 		{Name: "role", Arity: 1, Flags: NoScript | Loading | Stale | Fast, ACL: CatAdmin | CatDangerous, Run: roleCommand},
-		// DEBUG is declared so that it answers as Redis 7.0 does with the
-		// default enable-debug-command no; Celerity implements none of
-		// its subcommands, so when enabled it says so (debugCommand).
+		// DEBUG answers as Redis 7.0 does with the default
+		// enable-debug-command no; enabled, it implements only SLEEP.
 		{Name: "debug", Arity: -2, Flags: Admin | NoScript | Loading | Stale | Protected, Run: debugCommand},
 	}
 }
@@ -33,8 +33,20 @@ func roleCommand(c *Client) {
 	c.Array(0)
 }
 
+// debugCommand implements DEBUG SLEEP <seconds> (the server stops for that
+// long, holding the engine lock as Redis holds its thread: what slow-log
+// and latency tests need). Other subcommands get Redis's error for an
+// unknown one.
 func debugCommand(c *Client) {
-	c.Error(errUnknownSubcommand(c.argv[1], "debug"))
+	if len(c.argv) == 3 && optIs(c.argv[1], "sleep") {
+		secs, _, _ := strtod(string(c.argv[2])) // strtod: "abc" sleeps 0
+		if secs > 0 {
+			time.Sleep(time.Duration(min(secs, 1e9) * float64(time.Second)))
+		}
+		c.OK()
+		return
+	}
+	c.Error(errSubcommandSyntax(c.argv))
 }
 
 // allowProtected is Redis's allowProtectedAction for commands flagged
