@@ -1,10 +1,6 @@
 package resp
 
-import (
-	"net"
-	"strings"
-	"time"
-)
+import "time"
 
 // Operator commands that need no state of their own: LASTSAVE, ROLE, the
 // DEBUG gate, CLIENT REPLY and CLIENT NO-EVICT.
@@ -65,16 +61,8 @@ func (c *Client) allowProtected(cmd *Command) bool {
 	return false
 }
 
-// isLocal reports whether the client connected from a loopback address or
-// a unix socket.
-func (c *Client) isLocal() bool {
-	host, _, err := net.SplitHostPort(c.addr)
-	if err != nil {
-		return strings.HasPrefix(c.addr, "/") // a unix socket path
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
+// isLocal reports whether the client connected from a loopback address.
+func (c *Client) isLocal() bool { return isLocalAddr(c.addr) }
 
 // clientReplyCommand is CLIENT REPLY ON|OFF|SKIP. OFF and SKIP have no
 // reply of their own; afterCommand drops the replies they silence.

@@ -115,7 +115,12 @@ func (s *Server) adopt(nc net.Conn) {
 	if full {
 		s.stats.rejectedConns++
 	}
+	denied := !full && s.protectedModeDenies(nc.RemoteAddr().String())
 	s.mu.Unlock()
+	if denied {
+		refuseProtected(nc)
+		return
+	}
 	if full || s.closing.Load() {
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))

@@ -5,8 +5,8 @@ import (
 	"strings"
 )
 
-// OpsConfig holds the directives of the operator-facing commands (slowlog,
-// DEBUG, protected mode). It is embedded in Config; its directives are
+// OpsConfig holds the directives of the operator-facing commands and
+// checks (slowlog, DEBUG, protected mode). It is embedded in Config; its directives are
 // declared here rather than in config.go so this group stays in one place.
 type OpsConfig struct {
 	// SlowlogLogSlowerThan is slowlog-log-slower-than in microseconds: -1
@@ -16,6 +16,9 @@ type OpsConfig struct {
 	SlowlogMaxLen int
 	// EnableDebugCommand is enable-debug-command: "no", "yes" or "local".
 	EnableDebugCommand string
+	// ProtectedMode is protected-mode: while the default user has no
+	// password, only loopback clients are accepted (protected.go).
+	ProtectedMode bool
 }
 
 // defaultOpsConfig returns Redis 7.0.15's compiled-in defaults.
@@ -24,6 +27,7 @@ func defaultOpsConfig() OpsConfig {
 		SlowlogLogSlowerThan: 10000,
 		SlowlogMaxLen:        128,
 		EnableDebugCommand:   "no",
+		ProtectedMode:        true,
 	}
 }
 
@@ -32,6 +36,7 @@ func opsParams() []*configParam {
 	return []*configParam{
 		intParam("slowlog-log-slower-than", 0, -1, math.MaxInt64, func(c *Config) *int { return &c.SlowlogLogSlowerThan }),
 		intParam("slowlog-max-len", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.SlowlogMaxLen }),
+		boolParam("protected-mode", 0, func(c *Config) *bool { return &c.ProtectedMode }),
 		{
 			// Immutable, as in Redis 7.0: a client that could turn DEBUG
 			// on could also crash or stall the server with it.
