@@ -187,10 +187,12 @@ func TestDiffMonitor(t *testing.T) {
 			x("MULTI"), x("SET", "x", "1"), x("GET", "x"), x("EXEC"), mon(), mon(), mon(), mon(),
 			x("DEBUG", "SLEEP", "0"), x("PING"), mon(),
 			x("LPUSH", "q", "1", "2"), mon(),
+			x("BLPOP", "nokey", "0.01"), mon(),
 		}},
 		{name: "monitor/client-state", conns: 2, steps: []xstep{
 			on(1, "MONITOR"),
 			on(1, "PING"), mon(),
+			on(1, "CLIENT", "INFO").with(cmpClients), mon(),
 			on(1, "GET", "x"), on(1, "SET", "x", "1"), on(1, "EVAL", "return 1", "0"),
 			on(1, "ECHO", "e"), mon(),
 			on(1, "RESET"), on(1, "PING"), x("PING"),
