@@ -115,6 +115,14 @@ func TestDiffSlowlog(t *testing.T) {
 			x("EVAL", "redis.call('set','a','b') return redis.call('get','a')", "0"),
 			x("SLOWLOG", "GET", "-1").with(cmpSlowlog),
 		}},
+		{name: "slowlog/blocked", conns: 2, cleanup: slowlogDefaults, steps: []xstep{
+			// The reset follows awaitBlocked's polling (CLIENT LIST ID n,
+			// which differ): the blocked BLPOP is not logged yet.
+			x(slowlogOn...), sendOn(1, "BLPOP", "bq", "5"), awaitBlocked(1),
+			x("SLOWLOG", "RESET"), x("LPUSH", "bq", "v"), recvOn(1),
+			x("BLPOP", "nokey", "0.01"),
+			x("SLOWLOG", "GET", "-1").with(cmpSlowlog),
+		}},
 		{name: "slowlog/max-len", cleanup: slowlogDefaults, steps: []xstep{
 			x(slowlogOn...), x("SLOWLOG", "RESET"), x("CONFIG", "SET", "slowlog-max-len", "3"),
 			x("PING"), x("PING", "a"), x("PING", "b"), x("PING", "c"),
@@ -195,6 +203,8 @@ func TestDiffMonitor(t *testing.T) {
 			on(1, "CLIENT", "INFO").with(cmpClients), mon(),
 			on(1, "GET", "x"), on(1, "SET", "x", "1"), on(1, "EVAL", "return 1", "0"),
 			on(1, "ECHO", "e"), mon(),
+			sendOn(1, "CLIENT", "REPLY", "OFF"), x("ECHO", "silenced"), on(1, "CLIENT", "REPLY", "ON"), mon(),
+			x("ECHO", "shown"), mon(),
 			on(1, "RESET"), on(1, "PING"), x("PING"),
 			on(1, "MONITOR"), on(1, "QUIT").closing(),
 		}},

@@ -86,8 +86,8 @@ func (s *Server) feedMonitors(c *Client) {
 	}
 	line = append(line, '\r', '\n')
 	for _, m := range s.monitors {
-		if m.flags&(flagCloseASAP|flagCloseAfterReply) != 0 {
-			continue
+		if m.flags&(flagCloseASAP|flagCloseAfterReply|flagReplyOff) != 0 {
+			continue // CLIENT REPLY OFF silences monitor lines too
 		}
 		m.buf = append(m.buf, line...)
 		if m != c {

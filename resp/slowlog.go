@@ -22,7 +22,8 @@ import (
 //     pays nothing either way: its batch is one command, whose start is
 //     the batch's start.
 //
-// Like Redis, a command that blocks is not logged when it blocks, EXEC is
+// Like Redis, a command that blocks is not logged when it blocks but when
+// another client's push serves it (never when it times out), EXEC is
 // not logged (skip_slowlog) but the commands it ran are, one by one, and
 // commands run by scripts are logged with the peer "?:0".
 type slowlog struct {
@@ -96,6 +97,16 @@ func (s *Server) endTimed(c *Client, cmd *Command, start time.Time, top bool) {
 	if c.flags&flagBlocked == 0 && cmd.Flags&SkipSlowlog == 0 {
 		s.slowlogPush(c, ns/1000, end)
 	}
+}
+
+// slowlogServed logs a blocking command served by another client's push,
+// as Redis does when it unblocks a client; the duration is the serving's.
+func (s *Server) slowlogServed(w *Client, start time.Time) {
+	end := time.Now()
+	savedArgv, savedRedacted := w.argv, w.redacted
+	w.argv, w.redacted = w.bstate.argv, nil
+	s.slowlogPush(w, end.Sub(start).Nanoseconds()/1000, end)
+	w.argv, w.redacted = savedArgv, savedRedacted
 }
 
 // slowlogPush logs c's command if it ran for at least the threshold.
