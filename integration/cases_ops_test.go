@@ -229,8 +229,9 @@ func TestDiffClientPauseReply(t *testing.T) {
 		}},
 		{name: "client-pause/write", conns: 2, cleanup: unpause, steps: []xstep{
 			x("CLIENT", "PAUSE", "100000", "WRITE"),
-			on(1, "GET", "k"), on(1, "PING"), sendOn(1, "SET", "k", "v"),
-			x("GET", "k"), x("CLIENT", "UNPAUSE"), recvOn(1), x("GET", "k"),
+			on(1, "GET", "k"), on(1, "PING"), sendOn(1, "SET", "k", "v"), awaitBlocked(1),
+			x("GET", "k"), x("CLIENT", "LIST", "ID", "{id1}").with(cmpClients),
+			x("CLIENT", "UNPAUSE"), recvOn(1), x("GET", "k"), x("CLIENT", "LIST", "ID", "{id1}").with(cmpClients),
 		}},
 		{name: "client-pause/all", conns: 2, cleanup: unpause, steps: []xstep{
 			x("SET", "k", "1"), x("CLIENT", "PAUSE", "300", "ALL"),

@@ -298,8 +298,8 @@ func (c *Client) infoLine(nowMs int64) string {
 	if c.flags&flagMulti != 0 {
 		flags += "x"
 	}
-	if c.flags&flagBlocked != 0 {
-		flags += "b"
+	if c.flags&(flagBlocked|flagPostponed) != 0 {
+		flags += "b" // a client CLIENT PAUSE holds is blocked, for Redis
 	}
 	if c.flags&flagDirtyCAS != 0 {
 		flags += "d"

@@ -131,7 +131,8 @@ func (c *Client) reject(cmd *Command, msg string) {
 // commands are timed per batch: the reactor reads the clock once after a
 // client's batch and settleBatch shares the elapsed time among the
 // commands it ran. A batch of one command (every non-pipelining client) is
-// timed exactly.
+// timed exactly. The slow log needs some commands timed on their own
+// (slowlog.go says which); those are left out of the batch's share.
 func (c *Client) call(cmd *Command) {
 	s := c.srv
 	if c.flags&flagLoading != 0 {

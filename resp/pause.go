@@ -17,8 +17,9 @@ import (
 // client's reactor leaves it alone until then, since no new readiness is
 // reported for bytes already read. Ending the pause wakes the held clients.
 //
-// Not done: Redis also stops expiring and evicting keys during a pause;
-// CLIENT LIST shows a held client as blocked.
+// A held client shows as blocked (CLIENT LIST flag b, INFO
+// blocked_clients), as in Redis. Not done: Redis also stops expiring and
+// evicting keys during a pause.
 type clientPause struct {
 	all       bool      // ALL rather than WRITE
 	end       time.Time // zero when no pause is in effect
@@ -95,11 +96,13 @@ func (c *Client) opsAllows(cmd *Command) bool {
 
 // postpone holds the client's current command until the pause ends.
 func (c *Client) postpone() {
-	c.flags |= flagPostponed
-	p := &c.srv.pause
-	if !slices.Contains(p.postponed, c) {
-		p.postponed = append(p.postponed, c)
+	if c.flags&flagPostponed != 0 {
+		return // held already, and seen again because more input came
 	}
+	c.flags |= flagPostponed
+	s := c.srv
+	s.pause.postponed = append(s.pause.postponed, c)
+	s.stats.blockedClients++ // Redis counts held clients as blocked
 }
 
 // pauseClients starts or extends a pause: a pause never becomes shorter or
@@ -142,6 +145,7 @@ func (s *Server) unpauseClients() {
 	p.postponed = nil
 	for _, c := range held {
 		c.flags &^= flagPostponed
+		s.stats.blockedClients--
 		s.wake(c)
 	}
 }
@@ -150,6 +154,8 @@ func (s *Server) unpauseClients() {
 func (s *Server) removePostponed(c *Client) {
 	if i := slices.Index(s.pause.postponed, c); i >= 0 {
 		s.pause.postponed = slices.Delete(s.pause.postponed, i, i+1)
+		c.flags &^= flagPostponed
+		s.stats.blockedClients--
 	}
 }
 
