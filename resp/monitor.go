@@ -90,6 +90,15 @@ func (s *Server) feedMonitors(c *Client) {
 			continue // CLIENT REPLY OFF silences monitor lines too
 		}
 		m.buf = append(m.buf, line...)
+		if lim := s.cfg.ClientOutputBufferLimits[obufNormal]; lim.Hard != 0 && uint64(m.OutputPending()) >= lim.Hard {
+			// A monitor is a normal client for the limits (Redis 7.0):
+			// one that does not read is closed at the hard limit rather
+			// than left to grow (the soft limit is not applied).
+			s.log.Warn().Msg("Client " + m.infoLine(now.UnixMilli()) +
+				" scheduled to be closed ASAP for overcoming of output buffer limits.")
+			m.kill()
+			continue
+		}
 		if m != c {
 			s.wake(m)
 		}
