@@ -38,3 +38,18 @@ func TestMonitorClosedAtHardLimit(t *testing.T) {
 	require.True(t, errors.Is(err, io.EOF) || strings.Contains(err.Error(), "reset"), "monitor not closed: %v", err)
 	require.Equal(t, "OK", c.Do("CONFIG", "SET", "client-output-buffer-limit", "normal 0 0 0").Str)
 }
+
+// A monitor is exempt from the idle timeout, as Redis exempts replicas and
+// monitors: `redis-cli monitor` must not be cut off after `timeout` seconds.
+func TestMonitorExemptFromIdleTimeout(t *testing.T) {
+	srv := resptest.NewServer(t)
+	idle := resptest.Dial(t, srv.Addr())
+	m := resptest.Dial(t, srv.Addr())
+	require.Equal(t, "OK", m.Do("MONITOR").Str)
+	require.Equal(t, "OK", idle.Do("CONFIG", "SET", "timeout", "1").Str)
+	time.Sleep(2500 * time.Millisecond) // the idle limit is whole seconds
+	_, err := idle.TryReadRaw(5 * time.Second)
+	require.Error(t, err)
+	require.True(t, errors.Is(err, io.EOF) || strings.Contains(err.Error(), "reset"), "the idle client was not closed: %v", err)
+	require.Equal(t, "PONG", m.Do("PING").Str)
+}
