@@ -290,3 +290,29 @@ func TestDiffSlowlogDefaultThreshold(t *testing.T) {
 		}},
 	})
 }
+
+// TestDiffSeedRenames runs the seed deployments' hardening lines
+// (rename-command FLUSHALL/FLUSHDB/DEBUG "") on both servers: the renamed
+// commands are unknown, with Redis's exact error.
+func TestDiffSeedRenames(t *testing.T) {
+	needOracle(t)
+	renames := []string{"FLUSHALL", "FLUSHDB", "DEBUG"}
+	var args []string
+	for _, name := range renames {
+		args = append(args, "--rename-command", name, "")
+	}
+	// With a password (the seeds have one), which also keeps the runner
+	// from starting each case with FLUSHALL.
+	ora := startRedis(t, append(args, "--requirepass", testPassword)...)
+	srv := resptest.NewServer(t, resptest.WithConfig(func(cfg *resp.Config) {
+		require.NoError(t, cfg.Apply(conffile.Directive{Name: "requirepass", Args: []string{testPassword}}))
+		for _, name := range renames {
+			require.NoError(t, cfg.Apply(conffile.Directive{Name: "rename-command", Args: []string{name, ""}}))
+		}
+	}))
+	runX(t, target{cel: srv.Addr(), ora: ora, password: testPassword}, []xcase{
+		{name: "seed-renames", steps: []xstep{
+			x("PING"), login(0), x("FLUSHALL"), x("flushdb", "async"), x("DEBUG", "SLEEP", "0"), x("SET", "k", "v"), x("DEL", "k"), x("PING"),
+		}},
+	})
+}
