@@ -183,6 +183,9 @@ func (c *Client) call(cmd *Command) {
 		s.endTimed(c, cmd, start, top)
 	} else {
 		s.batch = append(s.batch, cmd)
+		if top {
+			s.noteBatched(c)
+		}
 	}
 	if len(s.monitors) > 0 && cmd.Flags&(SkipMonitor|Admin) == 0 {
 		s.feedMonitors(c)
@@ -199,6 +202,7 @@ func (s *Server) settleBatch() {
 	end := time.Now()
 	per := max(end.Sub(s.unitStart).Nanoseconds()-s.batchTimedNs, 0) / int64(len(s.batch))
 	s.batchTimedNs = 0
+	s.slowlogBatched(per, end)
 	for _, cmd := range s.batch {
 		cmd.stats.nsec += per
 		if cmd.stats.latency == nil {

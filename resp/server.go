@@ -97,6 +97,7 @@ type Server struct {
 	// (slowlog.go), which settleBatch does not share out again.
 	batchTimedNs int64
 	slowlog      slowlog     // SLOWLOG (slowlog.go)
+	lastBatched  batchedCmd  // the last top-level command timed per batch
 	monitors     []*Client   // MONITOR clients (monitor.go)
 	pause        clientPause // CLIENT PAUSE (pause.go)
 	stats        serverStats

@@ -18,9 +18,11 @@ import (
 //     entries;
 //   - at a coarse threshold (the default 10 ms) only commands not flagged
 //     fast are: the O(1) fast commands are what a Celery pipeline is made
-//     of, and they do not run for milliseconds. A non-pipelining client
-//     pays nothing either way: its batch is one command, whose start is
-//     the batch's start.
+//     of, and they do not run for milliseconds. A fast command alone in
+//     its batch (a client that does not pipeline) is still timed exactly,
+//     by the batch, and logged from there (slowlogBatched); fast commands
+//     sharing a batch are not logged. A non-pipelining client pays nothing
+//     either way: its batch is one command, whose start is the batch's.
 //
 // Like Redis, a command that blocks is not logged when it blocks but when
 // another client's push serves it (never when it times out), EXEC is
@@ -97,6 +99,39 @@ func (s *Server) endTimed(c *Client, cmd *Command, start time.Time, top bool) {
 	if c.flags&flagBlocked == 0 && cmd.Flags&SkipSlowlog == 0 {
 		s.slowlogPush(c, ns/1000, end)
 	}
+}
+
+// batchedCmd remembers the last top-level command timed per batch, so a
+// batch of one can be logged when it ends: the client, and its arguments
+// as they were (they alias the read buffer, which does not move before
+// the batch is settled) with their redactions.
+type batchedCmd struct {
+	c        *Client
+	argv     [][]byte
+	redacted []int
+}
+
+// noteBatched records c's command as the last one timed per batch. Two
+// stores: this runs for every command of the hot path.
+func (s *Server) noteBatched(c *Client) {
+	s.lastBatched = batchedCmd{c, c.argv, c.redacted}
+}
+
+// slowlogBatched logs the command of a batch of one that ran long; per is
+// its duration in ns. Called by settleBatch.
+func (s *Server) slowlogBatched(per int64, end time.Time) {
+	b := s.lastBatched
+	s.lastBatched = batchedCmd{}
+	t := int64(s.cfg.SlowlogLogSlowerThan)
+	if len(s.batch) != 1 || t < 0 || per/1000 < t || b.c == nil ||
+		b.c.flags&flagBlocked != 0 || s.batch[0].Flags&SkipSlowlog != 0 {
+		return
+	}
+	c := b.c
+	savedArgv, savedRedacted := c.argv, c.redacted
+	c.argv, c.redacted = b.argv, b.redacted
+	s.slowlogPush(c, per/1000, end)
+	c.argv, c.redacted = savedArgv, savedRedacted
 }
 
 // slowlogServed logs a blocking command served by another client's push,

@@ -78,3 +78,25 @@ func TestSlowlogFineThresholdLogsEveryCommand(t *testing.T) {
 	assert.GreaterOrEqual(t, durations[1], int64(20000))
 	assert.Less(t, durations[2], int64(20000))
 }
+
+// At a coarse threshold a fast command is timed per batch; alone in its
+// batch (a client that does not pipeline) it is timed exactly all the
+// same, and logged when it ran long. RPUSH of many elements is a fast
+// command that runs for milliseconds.
+func TestSlowlogLogsLongFastCommandAlone(t *testing.T) {
+	c := debugServer(t)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "slowlog-log-slower-than", "1000").Str)
+	require.Equal(t, "OK", c.Do("SLOWLOG", "RESET").Str)
+	args := []string{"RPUSH", "l"}
+	for i := 0; i < 200000; i++ {
+		args = append(args, "element")
+	}
+	require.Equal(t, int64(200000), c.Do(args...).Int)
+	v := c.Do("SLOWLOG", "GET", "1")
+	require.Len(t, v.Elems, 1)
+	e := v.Elems[0].Elems
+	assert.GreaterOrEqual(t, e[2].Int, int64(1000))
+	require.Len(t, e[3].Elems, 32, "trimmed to 32 arguments")
+	assert.Equal(t, "RPUSH", e[3].Elems[0].Str)
+	assert.Equal(t, "... (199971 more arguments)", e[3].Elems[31].Str)
+}
