@@ -71,6 +71,10 @@ func (s *Server) timesAlone(cmd *Command) bool {
 // timedStart returns the start time of a command timed alone. A top-level
 // command that opens its batch starts when the batch did: no clock read.
 func (s *Server) timedStart(top bool) time.Time {
+	// The batch's note is stale from here: parsing this command reused
+	// the argument slices it points to, and a long script may settle the
+	// batch from a nested reactor iteration (busy.go) before it ends.
+	s.lastBatched = batchedCmd{}
 	if top && len(s.batch) == 0 {
 		return s.unitStart
 	}
