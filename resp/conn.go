@@ -38,6 +38,9 @@ func (c *Client) processInput() bool {
 			return false
 		}
 		c.argv = c.in.argv
+		// Parsing reused the argument slices the slow log's note of the
+		// previous command points to (slowlog.go).
+		s.lastBatched.c = nil
 		mark := len(c.buf)
 		c.processCommand()
 		c.argv = nil
