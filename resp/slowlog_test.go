@@ -100,3 +100,23 @@ func TestSlowlogLogsLongFastCommandAlone(t *testing.T) {
 	assert.Equal(t, "RPUSH", e[3].Elems[0].Str)
 	assert.Equal(t, "... (199971 more arguments)", e[3].Elems[31].Str)
 }
+
+// A rejected command parsed after a long fast one in the same read reuses
+// the argument slices the batch's note points to: the note must be dropped
+// rather than log the long command under the rejected one's arguments.
+func TestSlowlogNoteDroppedByRejectedCommand(t *testing.T) {
+	c := debugServer(t)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "slowlog-log-slower-than", "1000").Str)
+	require.Equal(t, "OK", c.Do("SLOWLOG", "RESET").Str)
+	args := []string{"RPUSH", "l"}
+	for i := 0; i < 200000; i++ {
+		args = append(args, "element")
+	}
+	c.WriteRaw(append(resptest.Encode(args...), resptest.Encode("NOSUCHCMD", "x")...))
+	c.Read()
+	c.Read()
+	v := c.Do("SLOWLOG", "GET", "-1")
+	for _, e := range v.Elems {
+		assert.NotEqual(t, "NOSUCHCMD", e.Elems[3].Elems[0].Str)
+	}
+}
