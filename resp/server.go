@@ -93,6 +93,8 @@ type Server struct {
 	unitStart time.Time
 	unitMs    int64      // unitStart in Unix ms, the time units see
 	batch     []*Command // commands run since unitStart, for settleBatch
+	stats     serverStats
+
 	// batchTimedNs is the time of the batch's commands timed alone
 	// (slowlog.go), which settleBatch does not share out again.
 	batchTimedNs int64
@@ -100,7 +102,6 @@ type Server struct {
 	lastBatched  batchedCmd  // the last top-level command timed per batch
 	monitors     []*Client   // MONITOR clients (monitor.go)
 	pause        clientPause // CLIENT PAUSE (pause.go)
-	stats        serverStats
 
 	blocking map[blockKey][]*Client // FIFO of waiters per (db, key)
 	watching map[blockKey][]*Client // WATCHers per (db, key)
