@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/conffile"
 	"github.com/celerity/celerity/resp/resptest"
 )
 
@@ -43,10 +44,14 @@ func externalIPv4() string {
 }
 
 // protectedServer starts a Celerity with protected-mode at its default,
-// listening on every IPv4 address, and returns its port.
-func protectedServer(t *testing.T) string {
+// listening on every IPv4 address, and returns its port. directives are
+// applied first, as from redis.conf.
+func protectedServer(t *testing.T, directives ...conffile.Directive) string {
 	t.Helper()
 	cfg := resp.NewConfig()
+	for _, d := range directives {
+		require.NoError(t, cfg.Apply(d))
+	}
 	srv, err := resp.NewServer(cfg, resp.Options{Logger: zerolog.Nop()})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp4", "0.0.0.0:0")
@@ -139,4 +144,27 @@ func TestDiffProtectedMode(t *testing.T) {
 		}
 		return "no rejected_connections field"
 	})
+}
+
+// TestDiffDebugLocal checks enable-debug-command local: DEBUG runs for a
+// loopback client and is refused, with Redis's text, for one connecting
+// from another address.
+func TestDiffDebugLocal(t *testing.T) {
+	needOracle(t)
+	ext := externalIPv4()
+	if ext == "" {
+		t.Skip("this host has no non-loopback IPv4 address: a client outside the loopback interface cannot be made")
+	}
+	oracleAddr := startRedis(t, "--bind", "127.0.0.1", ext, "--protected-mode", "no", "--enable-debug-command", "local")
+	_, oraPort, _ := net.SplitHostPort(oracleAddr)
+	celPort := protectedServer(t,
+		conffile.Directive{Name: "protected-mode", Args: []string{"no"}},
+		conffile.Directive{Name: "enable-debug-command", Args: []string{"local"}})
+	for _, host := range []string{"127.0.0.1", ext} {
+		cel := resptest.Dial(t, net.JoinHostPort(host, celPort))
+		ora := resptest.Dial(t, net.JoinHostPort(host, oraPort))
+		for _, args := range [][]string{{"DEBUG", "SLEEP", "0"}, {"CONFIG", "GET", "enable-debug-command"}} {
+			assert.Equal(t, string(ora.DoRaw(args...)), string(cel.DoRaw(args...)), "%v from %s", args, host)
+		}
+	}
 }
