@@ -203,6 +203,7 @@ func TestDiffMonitor(t *testing.T) {
 			on(1, "CLIENT", "INFO").with(cmpClients), mon(),
 			on(1, "GET", "x"), on(1, "SET", "x", "1"), on(1, "EVAL", "return 1", "0"),
 			on(1, "ECHO", "e"), mon(),
+			on(1, "MULTI"), mon(), on(1, "PING"), on(1, "EXEC"), mon(), mon(),
 			sendOn(1, "CLIENT", "REPLY", "OFF"), x("ECHO", "silenced"), on(1, "CLIENT", "REPLY", "ON"), mon(),
 			x("ECHO", "shown"), mon(),
 			on(1, "RESET"), on(1, "PING"), x("PING"),
