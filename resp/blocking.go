@@ -185,10 +185,17 @@ func (s *Server) handleClientsBlockedOnKeys() {
 				}
 				saved := w.db
 				w.db = w.bstate.db
+				var start time.Time
+				if s.cfg.SlowlogLogSlowerThan >= 0 {
+					start = time.Now()
+				}
 				served, undo := w.bstate.serve(w, db, key)
 				w.db = saved
 				if !served {
 					continue
+				}
+				if !start.IsZero() {
+					s.slowlogServed(w, start)
 				}
 				w.bstate.undo = undo
 				w.unblock()

@@ -23,6 +23,11 @@ const (
 	flagLoading                                // the fake client the AOF loader runs as
 	flagInExec                                 // running the commands of an EXEC
 	flagDirtyCAS                               // a WATCHed key changed: EXEC fails
+	flagMonitor                                // MONITOR: receives every command (monitor.go)
+	flagReplyOff                               // CLIENT REPLY OFF
+	flagReplySkip                              // CLIENT REPLY SKIP: this command's reply is dropped
+	flagReplySkipNext                          // CLIENT REPLY SKIP just ran: drop the next reply
+	flagPostponed                              // held by CLIENT PAUSE until the pause ends
 )
 
 // Client is one connection's state. Everything except the I/O buffers is
@@ -64,6 +69,9 @@ type Client struct {
 	argv    [][]byte
 	cmd     *Command
 	lastCmd *Command
+	// redacted lists the arguments of the running command that the slow
+	// log and MONITOR must not show (passwords; see redactArg).
+	redacted []int
 
 	// Propagation of the running command (prop.go): what to write instead
 	// of argv, or nothing, or argv even if nothing changed.

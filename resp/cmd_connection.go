@@ -24,6 +24,10 @@ func connectionCommands() []*Command {
 			{Name: "kill", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientKillCommand},
 			{Name: "unblock", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientUnblockArgs},
 			{Name: "help", Arity: 2, Flags: Loading | Stale, ACL: CatConnection, Run: clientHelpCommand},
+			{Name: "reply", Arity: 3, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientReplyCommand},
+			{Name: "pause", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientPauseCommand},
+			{Name: "unpause", Arity: 2, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientUnpauseCommand},
+			{Name: "no-evict", Arity: 3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientNoEvictCommand},
 		}},
 	}
 }
@@ -77,7 +81,8 @@ func resetCommand(c *Client) {
 	c.name = ""
 	c.discardTransaction()
 	c.pubsubUnsubscribeAll() // silently, as Redis's RESET does
-	c.flags &^= flagNoEvict | flagNoTouch
+	c.flags &^= flagNoEvict | flagNoTouch | flagReplyOff | flagReplySkipNext
+	c.stopMonitor()
 	c.Status("RESET")
 }
 
@@ -99,6 +104,10 @@ func authCommand(c *Client) {
 	if len(c.argv) > 3 {
 		c.SyntaxError()
 		return
+	}
+	// Passwords never reach the slow log or MONITOR, even when wrong.
+	for j := 1; j < len(c.argv); j++ {
+		c.redactArg(j)
 	}
 	user, pass := []byte("default"), c.argv[1]
 	if len(c.argv) == 2 {
@@ -139,6 +148,8 @@ func helloCommand(c *Client) {
 		more := len(c.argv) - 1 - j
 		switch {
 		case optIs(c.argv[j], "auth") && more >= 2:
+			c.redactArg(j + 1)
+			c.redactArg(j + 2)
 			if !c.authenticate(c.argv[j+1], c.argv[j+2]) {
 				c.Error(errWrongPass)
 				return
@@ -278,14 +289,17 @@ func (c *Client) typeName() string {
 func (c *Client) infoLine(nowMs int64) string {
 	// Redis 7.0's flag letters, in its order.
 	flags := ""
+	if c.flags&flagMonitor != 0 {
+		flags += "O"
+	}
 	if c.flags&flagPubsub != 0 {
 		flags += "P"
 	}
 	if c.flags&flagMulti != 0 {
 		flags += "x"
 	}
-	if c.flags&flagBlocked != 0 {
-		flags += "b"
+	if c.flags&(flagBlocked|flagPostponed) != 0 {
+		flags += "b" // a client CLIENT PAUSE holds is blocked, for Redis
 	}
 	if c.flags&flagDirtyCAS != 0 {
 		flags += "d"

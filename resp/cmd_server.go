@@ -407,6 +407,10 @@ func configSetCommand(c *Client) {
 			}
 			continue
 		}
+		if p.flags&cfgSensitive != 0 {
+			// Even when the command fails: no password in the slow log.
+			c.redactArg(3 + 2*i)
+		}
 		if invalidName != "" || errArg != "" {
 			continue
 		}

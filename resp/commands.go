@@ -17,6 +17,9 @@ func builtinCommands() [][]*Command {
 		transactionCommands(),
 		scriptingCommands(),
 		pubsubCommands(),
+		slowlogCommands(),
+		monitorCommands(),
+		adminCommands(),
 	}
 }
 

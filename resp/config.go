@@ -65,6 +65,8 @@ type Config struct {
 	AOFTimestampEnabled        bool
 	AOFRewriteIncrementalFsync bool
 	AOFDisableAutoGC           bool
+
+	OpsConfig // slowlog, DEBUG (ops_config.go)
 }
 
 // NewConfig returns Redis 7.0.15's compiled-in defaults for the directives
@@ -91,6 +93,7 @@ func NewConfig() *Config {
 		LFULogFactor:            10,
 		LFUDecayTime:            1,
 		BrokerProtectedPrefixes: []string{"redbeat:"},
+		OpsConfig:               defaultOpsConfig(),
 
 		AppendFilename:             "appendonly.aof",
 		AppendDirname:              "appendonlydir",
@@ -403,6 +406,7 @@ func configParams() map[string]*configParam {
 			},
 		},
 	}
+	ps = append(ps, opsParams()...)
 	m := make(map[string]*configParam, len(ps))
 	for _, p := range ps {
 		m[p.name] = p

@@ -38,8 +38,19 @@ func (c *Client) processInput() bool {
 			return false
 		}
 		c.argv = c.in.argv
+		// Parsing reused the argument slices the slow log's note of the
+		// previous command points to (slowlog.go).
+		s.lastBatched.c = nil
+		mark := len(c.buf)
 		c.processCommand()
 		c.argv = nil
+		if c.flags&flagPostponed != 0 {
+			// CLIENT PAUSE holds the command: parse it again when the
+			// pause ends (pause.go).
+			c.in.ppos = c.in.pcmd
+			return false
+		}
+		c.afterCommand(mark)
 		if c.flags&flagBlocked != 0 || len(c.buf) > maxPendingReply {
 			return true
 		}
@@ -107,7 +118,12 @@ func (s *Server) adopt(nc net.Conn) {
 	if full {
 		s.stats.rejectedConns++
 	}
+	denied := !full && s.protectedModeDenies(nc.RemoteAddr().String())
 	s.mu.Unlock()
+	if denied {
+		refuseProtected(nc)
+		return
+	}
 	if full || s.closing.Load() {
 		nc.SetWriteDeadline(time.Now().Add(time.Second))
 		nc.Write([]byte("-ERR max number of clients reached\r\n"))
@@ -186,6 +202,8 @@ func detachFD(nc net.Conn) (int, error) {
 func (s *Server) removeClient(c *Client) {
 	c.unwatchAllKeys()
 	c.pubsubUnsubscribeAll()
+	c.stopMonitor()
+	s.removePostponed(c)
 	delete(s.clients, c.id)
 }
 

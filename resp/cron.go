@@ -97,14 +97,15 @@ func sampleMean(xs *[16]int64) int64 {
 }
 
 // closeTimedOutClients closes clients idle for more than "timeout" seconds.
-// Pub/sub and blocked clients are exempt, as in Redis.
+// Pub/sub, blocked (or held by CLIENT PAUSE) and monitor clients are
+// exempt, as in Redis.
 func (s *Server) closeTimedOutClients(now time.Time) {
 	if s.cfg.Timeout <= 0 {
 		return
 	}
 	limit := now.UnixMilli() - int64(s.cfg.Timeout)*1000
 	for _, c := range s.clients {
-		if c.flags&(flagPubsub|flagBlocked) != 0 {
+		if c.flags&(flagPubsub|flagBlocked|flagPostponed|flagMonitor) != 0 {
 			continue
 		}
 		if c.lastMs < limit {

@@ -33,6 +33,9 @@ func (c *Client) processCommand() {
 		c.reject(cmd, errWrongArgs(cmd.fullName))
 		return
 	}
+	if cmd.Flags&Protected != 0 && !c.allowProtected(cmd) {
+		return
+	}
 	if c.authRequired() && cmd.Flags&NoAuth == 0 {
 		c.reject(cmd, errNoAuth)
 		return
@@ -64,6 +67,9 @@ func (c *Client) processCommand() {
 	}
 	if s.busyClient != nil && cmd.Flags&AllowBusy == 0 {
 		c.reject(cmd, errBusyScript)
+		return
+	}
+	if !c.opsAllows(cmd) {
 		return
 	}
 	if c.flags&flagMulti != 0 && queuesInMulti(cmd) {
@@ -128,7 +134,8 @@ func (c *Client) reject(cmd *Command, msg string) {
 // commands are timed per batch: the reactor reads the clock once after a
 // client's batch and settleBatch shares the elapsed time among the
 // commands it ran. A batch of one command (every non-pipelining client) is
-// timed exactly.
+// timed exactly. The slow log needs some commands timed on their own
+// (slowlog.go says which); those are left out of the batch's share.
 func (c *Client) call(cmd *Command) {
 	s := c.srv
 	if c.flags&flagLoading != 0 {
@@ -140,6 +147,17 @@ func (c *Client) call(cmd *Command) {
 	errsBefore := s.stats.errorReplies
 	s.ks.SetUnitTime(s.unitMs)
 	p := &s.prop
+	top := p.depth == 0
+	alone := s.timesAlone(cmd)
+	var start time.Time
+	if alone {
+		start = s.timedStart(top)
+	}
+	savedRedacted := c.redacted
+	c.redacted = nil
+	if cmd.Flags&SkipMonitor != 0 && len(s.monitors) > 0 {
+		s.feedMonitors(c) // scripts show before the commands they run
+	}
 	p.depth++
 	dirty := s.dirty
 	savedArgv, savedNo, savedForce := c.propArgv, c.noProp, c.forceProp
@@ -164,7 +182,18 @@ func (c *Client) call(cmd *Command) {
 		cmd.stats.failed++
 	}
 	s.stats.commands++
-	s.batch = append(s.batch, cmd)
+	if alone {
+		s.endTimed(c, cmd, start, top)
+	} else {
+		s.batch = append(s.batch, cmd)
+		if top {
+			s.noteBatched(c)
+		}
+	}
+	if len(s.monitors) > 0 && cmd.Flags&(SkipMonitor|Admin) == 0 {
+		s.feedMonitors(c)
+	}
+	c.redacted = savedRedacted
 }
 
 // settleBatch attributes the time since the batch started to the commands
@@ -174,7 +203,9 @@ func (s *Server) settleBatch() {
 		return
 	}
 	end := time.Now()
-	per := end.Sub(s.unitStart).Nanoseconds() / int64(len(s.batch))
+	per := max(end.Sub(s.unitStart).Nanoseconds()-s.batchTimedNs, 0) / int64(len(s.batch))
+	s.batchTimedNs = 0
+	s.slowlogBatched(per, end)
 	for _, cmd := range s.batch {
 		cmd.stats.nsec += per
 		if cmd.stats.latency == nil {

@@ -470,7 +470,7 @@ func expectReplies(oracle parseRun) replyExpectation {
 			return e
 		case "client", "config":
 			e.early = true
-		case "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "publish", "spublish":
+		case "subscribe", "unsubscribe", "psubscribe", "punsubscribe", "ssubscribe", "sunsubscribe", "publish", "spublish", "monitor":
 			e.variable = true
 		}
 	}

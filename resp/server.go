@@ -95,6 +95,14 @@ type Server struct {
 	batch     []*Command // commands run since unitStart, for settleBatch
 	stats     serverStats
 
+	// batchTimedNs is the time of the batch's commands timed alone
+	// (slowlog.go), which settleBatch does not share out again.
+	batchTimedNs int64
+	slowlog      slowlog     // SLOWLOG (slowlog.go)
+	lastBatched  batchedCmd  // the last top-level command timed per batch
+	monitors     []*Client   // MONITOR clients (monitor.go)
+	pause        clientPause // CLIENT PAUSE (pause.go)
+
 	blocking map[blockKey][]*Client // FIFO of waiters per (db, key)
 	watching map[blockKey][]*Client // WATCHers per (db, key)
 	pubsub   pubsubState            // channels and patterns (pubsub.go)
