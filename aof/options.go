@@ -3,6 +3,7 @@ package aof
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/celerity/celerity/aof/vfs"
@@ -34,30 +35,14 @@ func (p FsyncPolicy) String() string {
 // redis.conf enums are).
 func ParseFsyncPolicy(s string) (FsyncPolicy, error) {
 	switch {
-	case equalFold(s, "always"):
+	case strings.EqualFold(s, "always"):
 		return FsyncAlways, nil
-	case equalFold(s, "everysec"):
+	case strings.EqualFold(s, "everysec"):
 		return FsyncEverysec, nil
-	case equalFold(s, "no"):
+	case strings.EqualFold(s, "no"):
 		return FsyncNo, nil
 	}
 	return 0, errors.New("aof: appendfsync must be always, everysec or no")
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // Level is the severity of a log line, mapped by the caller to its logger

@@ -3,6 +3,7 @@ package keyspace
 import (
 	"math"
 	"math/rand/v2"
+	"strings"
 )
 
 // Eviction follows Redis 7.0's evict.c. Each entry's 24-bit access field
@@ -51,27 +52,11 @@ func (p EvictionPolicy) String() string { return policyNames[p] }
 // enum configs are).
 func ParseEvictionPolicy(s string) (EvictionPolicy, bool) {
 	for i, n := range policyNames {
-		if equalFold(s, n) {
+		if strings.EqualFold(s, n) {
 			return EvictionPolicy(i), true
 		}
 	}
 	return 0, false
-}
-
-func equalFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // LFU reports whether the policy tracks access frequency.
