@@ -95,7 +95,10 @@ func (a *AOF) Append(p []byte) uint64 {
 	a.appended += uint64(len(p))
 	off := a.appended
 	a.mu.Unlock()
-	a.wakeWriter()
+	// No kick: the waiter writes inline (WaitWritten), which is cheaper
+	// than waking the writer goroutine for every unit only to have it race
+	// the waiter for the cycle. Bytes nobody waits for (active expiry's
+	// DELs) go out at the writer's next tick.
 	return off
 }
 
@@ -148,6 +151,7 @@ func (a *AOF) WaitWritten(off uint64) error {
 	if off <= a.published.Load() {
 		return nil
 	}
+	a.wakeWriter() // a cycle was running: make sure another follows
 	a.wmu.Lock()
 	if off <= a.published.Load() {
 		a.wmu.Unlock()
