@@ -3,6 +3,7 @@ package resp
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -382,6 +383,11 @@ func (j *rewriteJob) emit(db int, e *keyspace.Entry) {
 		j.db = db
 	}
 	key := []byte(e.Key())
+	if a := e.Agg(); a != nil {
+		// Grow once to about the serialized size: a large hash or queue
+		// appended item by item would copy the buffer a dozen times.
+		j.buf = slices.Grow(j.buf, int(a.MemoryUsage()))
+	}
 	switch e.Type() {
 	case keyspace.TypeString:
 		j.buf = aof.AppendCommand(j.buf, argSET, key, e.Bytes())
