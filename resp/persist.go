@@ -194,9 +194,11 @@ func (s *Server) loadCommand(lc *Client, c aof.Command) error {
 	argv := c.Argv
 	cmd := s.table.lookupArgv(argv)
 	if cmd == nil {
+		//lint:ignore ST1005 this is the line Redis logs before refusing to start
 		return fmt.Errorf("Unknown command '%s' reading the append only file %s", cstr(argv[0], 128), c.File)
 	}
 	if (cmd.Arity > 0 && cmd.Arity != len(argv)) || len(argv) < -cmd.Arity {
+		//lint:ignore ST1005 logged as the reason the server does not start, like Redis's lines
 		return fmt.Errorf("Wrong number of arguments for '%s' reading the append only file %s at offset %d",
 			cmd.fullName, c.File, c.Offset)
 	}
@@ -276,14 +278,13 @@ func (s *Server) closeAOF() {
 // rewriteJob is a background rewrite: the aof package's side (the cut and
 // the new base file) and the keyspace snapshot feeding it.
 type rewriteJob struct {
-	s      *Server
-	rw     *aof.Rewrite
-	snap   *keyspace.Snapshot
-	buf    []byte // serialized keys not yet handed to rw (engine lock)
-	db     int    // database of the last SELECT in the base
-	cutMs  int64  // keys expired at the cut are left out, as Redis does
-	failed error
-	done   bool
+	s     *Server
+	rw    *aof.Rewrite
+	snap  *keyspace.Snapshot
+	buf   []byte // serialized keys not yet handed to rw (engine lock)
+	db    int    // database of the last SELECT in the base
+	cutMs int64  // keys expired at the cut are left out, as Redis does
+	done  bool
 }
 
 // startRewrite starts BGREWRITEAOF. Engine lock held. It returns "" or the
