@@ -28,6 +28,7 @@ const (
 	flagReplySkip                              // CLIENT REPLY SKIP: this command's reply is dropped
 	flagReplySkipNext                          // CLIENT REPLY SKIP just ran: drop the next reply
 	flagPostponed                              // held by CLIENT PAUSE until the pause ends
+	flagExtension                              // the client extensions write as (extension.go)
 )
 
 // Client is one connection's state. Everything except the I/O buffers is

@@ -365,6 +365,9 @@ func configGetCommand(c *Client) {
 			continue
 		}
 		for _, name := range s.paramNames() {
+			if s.params[name].flags&cfgCelerity != 0 && !celerityGlob(pat, name) {
+				continue
+			}
 			if !seen[name] && globMatch(pat, []byte(name), true) {
 				seen[name] = true
 				out = append(out, kv{name, s.params[name].get(s.cfg)})
@@ -376,6 +379,13 @@ func configGetCommand(c *Client) {
 		c.BulkString(e.k)
 		c.BulkString(e.v)
 	}
+}
+
+// celerityGlob reports whether a CONFIG GET pattern names the family of
+// Celerity's own directive name (its first word and dash, literally).
+func celerityGlob(pat []byte, name string) bool {
+	fam, _, _ := strings.Cut(name, "-")
+	return len(pat) > len(fam) && strings.EqualFold(string(pat[:len(fam)+1]), fam+"-")
 }
 
 func (s *Server) paramNames() []string {

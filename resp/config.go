@@ -66,7 +66,8 @@ type Config struct {
 	AOFRewriteIncrementalFsync bool
 	AOFDisableAutoGC           bool
 
-	OpsConfig // slowlog, DEBUG (ops_config.go)
+	OpsConfig    // slowlog, DEBUG (ops_config.go)
+	CeleryConfig // the Celery-aware extensions (config_celery.go)
 }
 
 // NewConfig returns Redis 7.0.15's compiled-in defaults for the directives
@@ -94,6 +95,7 @@ func NewConfig() *Config {
 		LFUDecayTime:            1,
 		BrokerProtectedPrefixes: []string{"redbeat:"},
 		OpsConfig:               defaultOpsConfig(),
+		CeleryConfig:            defaultCeleryConfig(),
 
 		AppendFilename:             "appendonly.aof",
 		AppendDirname:              "appendonlydir",
@@ -126,6 +128,12 @@ const (
 	// CONFIG SET dir is the first step of the classic attack on exposed
 	// servers (ops-surface.md §6.4).
 	cfgProtected
+	// cfgCelerity: Celerity's own directive, which Redis does not have. A
+	// CONFIG GET glob lists it only when the pattern spells its family
+	// ("kombu-*", "metrics-*"): "CONFIG GET *" and "*port*" answer exactly
+	// what Redis 7.0.15 answers, so tools that diff or parse them see no
+	// surprise.
+	cfgCelerity
 )
 
 // configParam describes one directive: how to read and write it.
@@ -356,7 +364,7 @@ func configParams() map[string]*configParam {
 		maxMemoryClientsParam(),
 		{
 			// Celerity's own directive (maxmemory-policy broker-safe).
-			name: "broker-protected-prefixes", flags: cfgMultiArg,
+			name: "broker-protected-prefixes", flags: cfgMultiArg | cfgCelerity,
 			get: func(cfg *Config) string { return strings.Join(cfg.BrokerProtectedPrefixes, " ") },
 			set: func(cfg *Config, args []string) error {
 				cfg.BrokerProtectedPrefixes = strings.Fields(strings.Join(args, " "))
@@ -407,6 +415,10 @@ func configParams() map[string]*configParam {
 		},
 	}
 	ps = append(ps, opsParams()...)
+	for _, p := range celeryParams() {
+		p.flags |= cfgCelerity
+		ps = append(ps, p)
+	}
 	m := make(map[string]*configParam, len(ps))
 	for _, p := range ps {
 		m[p.name] = p

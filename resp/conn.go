@@ -205,6 +205,7 @@ func (s *Server) removeClient(c *Client) {
 	c.stopMonitor()
 	s.removePostponed(c)
 	delete(s.clients, c.id)
+	s.notifyClosed(c)
 }
 
 // kill closes a client from any unit (CLIENT KILL, idle timeout): its

@@ -62,6 +62,7 @@ func (s *Server) cron(now time.Time) {
 	s.sampleInstantaneous(now)
 	s.closeTimedOutClients(now)
 	s.rewriteCron()
+	s.extensionsCron(now)
 }
 
 // sampleInstantaneous feeds the instantaneous_* INFO metrics, averaged over

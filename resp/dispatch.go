@@ -170,6 +170,9 @@ func (c *Client) call(cmd *Command) {
 		}
 		s.alsoPropagate(c.db.ID(), argv...)
 	}
+	if len(s.ext.written) > 0 && s.dirty != dirty {
+		s.notifyWritten(c, cmd)
+	}
 	c.propArgv, c.noProp, c.forceProp = savedArgv, savedNo, savedForce
 	if p.depth--; p.depth == 0 && p.n > 0 {
 		s.flushPropagation()

@@ -16,7 +16,7 @@ import (
 
 // infoSections lists INFO's sections in Redis 7.0's order. "default"
 // selects those marked default; "all" adds commandstats and latencystats;
-// "everything" is all (no module sections exist).
+// "everything" is all plus the modules' sections (extension.go).
 var infoSections = []struct {
 	name     string
 	deflt    bool
@@ -70,6 +70,17 @@ func (s *Server) genInfo(args [][]byte) string {
 		}
 		b.WriteString("# " + sectionTitle(sec.name) + "\r\n")
 		sec.generate(s, &b)
+	}
+	// Module sections: only when asked for by name or by "everything", as
+	// Redis shows its modules' sections.
+	for _, m := range s.ext.list {
+		if !want["everything"] && !want[m.Name] {
+			continue
+		}
+		if b.Len() > 0 {
+			b.WriteString("\r\n")
+		}
+		s.extensionInfo(m.Name, &b)
 	}
 	return b.String()
 }

@@ -33,8 +33,9 @@ type Options struct {
 	Logger zerolog.Logger
 	// Clock drives expiry; nil means the system clock.
 	Clock keyspace.Clock
-	// Extensions are extra command groups (KOMBU.*, REDBEAT.*, ...).
-	Extensions [][]*Command
+	// Extensions are the Celery-aware packages (kombu, redbeat, results):
+	// their commands and hooks (extension.go).
+	Extensions []*Extension
 	// Executable is reported by INFO server.
 	Executable string
 	// Reactors is the number of event-loop goroutines serving connections
@@ -112,6 +113,7 @@ type Server struct {
 	readySet   map[blockKey]bool
 	qbufLimit  atomic.Int64 // client-query-buffer-limit, for reads outside the lock
 
+	ext     extensions    // Celery-aware packages (extension.go)
 	scripts *scriptEngine // Lua interpreter and script cache; nil until the first script
 
 	// Eviction (evict.go): scriptOOM is whether memory was over maxmemory
@@ -156,7 +158,7 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 	if clock == nil {
 		clock = keyspace.SystemClock{}
 	}
-	groups := append(builtinCommands(), opts.Extensions...)
+	groups := append(builtinCommands(), extensionCommands(opts.Extensions)...)
 	table, err := NewTable(groups...)
 	if err != nil {
 		return nil, err
@@ -205,6 +207,7 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 		}
 		s.reactors = append(s.reactors, r)
 	}
+	s.ext.init(opts.Extensions)
 	s.stats.errorCodes = make(map[string]int64)
 	s.qbufLimit.Store(cfg.ClientQueryBufLimit)
 	s.ks = keyspace.New(cfg.Databases, clock, s)

@@ -59,3 +59,8 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 
 // Addr returns host:port.
 func (s *Server) Addr() string { return s.addr }
+
+// WithExtensions plugs Celery-aware extensions into the server.
+func WithExtensions(exts ...*resp.Extension) Option {
+	return func(_ *resp.Config, o *resp.Options) { o.Extensions = append(o.Extensions, exts...) }
+}
