@@ -262,6 +262,35 @@ func TestDiffAdminMisc(t *testing.T) {
 	})
 }
 
+// TestDiffProtectedConfigs checks enable-protected-configs: by default
+// CONFIG SET refuses dir and dbfilename; with yes or local (from loopback)
+// it lets them change, with Redis's validation.
+func TestDiffProtectedConfigs(t *testing.T) {
+	runX(t, defaultTarget(t), []xcase{
+		{name: "protected-configs/default", steps: []xstep{
+			x("CONFIG", "GET", "enable-protected-configs"), x("CONFIG", "GET", "dbfilename"),
+			x("CONFIG", "SET", "dbfilename", "x.rdb"), x("CONFIG", "SET", "dir", "/tmp"),
+			x("CONFIG", "SET", "enable-protected-configs", "yes"),
+			x("CONFIG", "SET", "hz", "10", "dbfilename", "x.rdb"),
+		}},
+	})
+	for _, level := range []string{"yes", "local"} {
+		needOracle(t)
+		ora := startRedis(t, "--enable-protected-configs", level)
+		srv := resptest.NewServer(t, resptest.WithConfig(func(cfg *resp.Config) {
+			require.NoError(t, cfg.Apply(conffile.Directive{Name: "enable-protected-configs", Args: []string{level}}))
+		}))
+		runX(t, target{cel: srv.Addr(), ora: ora}, []xcase{
+			{name: "protected-configs/" + level, steps: []xstep{
+				x("CONFIG", "GET", "enable-protected-configs"),
+				x("CONFIG", "SET", "dbfilename", "a/b.rdb"), x("CONFIG", "SET", "dbfilename", "x.rdb"),
+				x("CONFIG", "GET", "dbfilename"), x("CONFIG", "SET", "dbfilename", ""), x("CONFIG", "GET", "dbfilename"),
+				x("CONFIG", "SET", "dbfilename", "dump.rdb"),
+			}},
+		})
+	}
+}
+
 // debugTarget is a Celerity and a redis-server started with
 // enable-debug-command yes (an immutable directive, so the shared oracle
 // cannot be switched).

@@ -49,13 +49,8 @@ func debugCommand(c *Client) {
 // protected (DEBUG): refused unless enable-debug-command is yes, or local
 // and the client is on a loopback address.
 func (c *Client) allowProtected(cmd *Command) bool {
-	switch c.srv.cfg.EnableDebugCommand {
-	case "yes":
+	if c.allowsLevel(c.srv.cfg.EnableDebugCommand) {
 		return true
-	case "local":
-		if c.isLocal() {
-			return true
-		}
 	}
 	c.reject(cmd, "ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
 	return false

@@ -428,7 +428,7 @@ func configSetCommand(c *Client) {
 		case p.flags&cfgImmutable != 0:
 			errStr, errArg = "can't set immutable config", cstr(name, len(name))
 			continue
-		case p.flags&cfgProtected != 0:
+		case p.flags&cfgProtected != 0 && !c.allowsLevel(s.cfg.EnableProtectedConfigs):
 			errStr, errArg = "can't set protected config", cstr(name, len(name))
 			continue
 		}

@@ -20,6 +20,7 @@ type Config struct {
 	Bind                []string
 	Databases           int
 	Dir                 string
+	DBFilename          string // dbfilename
 	LogLevel            string
 	LogFile             string
 	Timeout             int
@@ -79,6 +80,7 @@ func NewConfig() *Config {
 		Bind:                    []string{"*", "-::*"},
 		Databases:               16,
 		Dir:                     wd,
+		DBFilename:              "dump.rdb",
 		LogLevel:                "notice",
 		Timeout:                 0,
 		TCPKeepAlive:            300,
@@ -289,6 +291,19 @@ func configParams() map[string]*configParam {
 					return configErr(syscallErrText(err))
 				}
 				cfg.Dir = wd
+				return nil
+			},
+		},
+		{
+			// No RDB is written yet (SAVE/BGSAVE answer errors), but the
+			// name is kept and reported: tools and CONFIG REWRITE read it.
+			name: "dbfilename", flags: cfgProtected,
+			get: func(cfg *Config) string { return cfg.DBFilename },
+			set: func(cfg *Config, args []string) error {
+				if strings.ContainsRune(args[0], '/') {
+					return configErr("dbfilename can't be a path, just a filename")
+				}
+				cfg.DBFilename = args[0]
 				return nil
 			},
 		},
