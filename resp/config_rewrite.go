@@ -18,7 +18,8 @@ import (
 //  1. The file (not its includes) is read line by line, each line trimmed
 //     of blanks. Comments and empty lines are kept. A line that does not
 //     tokenise becomes "# ??? <line>". Every other line is kept and listed
-//     under its lower-cased directive name ("slave" spelled "replica").
+//     under its lower-cased directive name (an alias under its primary
+//     name, "slave" spelled "replica").
 //  2. Every directive the server knows (primary names, not aliases) is
 //     written: its first existing line is replaced by the current value in
 //     the canonical form (memory values as 1gb/1mb/1kb when exact, strings
@@ -28,7 +29,7 @@ import (
 //     set back to its default keeps its line, now with the default value.
 //  3. Extra lines of the directives written in step 2 (duplicates, or a
 //     string directive now unset) are blanked; lines of directives the
-//     rewrite does not write (include, rename-command, aliases, user...)
+//     rewrite does not write (include, rename-command, user...)
 //     are left as they are.
 //  4. Runs of empty lines collapse into one; the result replaces the file
 //     atomically (temporary file in the same directory, fsync, chmod 0644
@@ -97,7 +98,11 @@ type rewriteState struct {
 	needSignature bool
 }
 
-func newRewriteState(text string) *rewriteState {
+// newRewriteState reads the old file. params maps an alias to its
+// parameter, whose primary name the alias's lines are listed under (so
+// "hash-max-ziplist-entries 100" is rewritten in place as
+// "hash-max-listpack-entries 100", as 7.0.15 does).
+func newRewriteState(text string, params map[string]*configParam) *rewriteState {
 	st := &rewriteState{optionToLines: map[string][]int{}, rewritten: map[string]bool{}, needSignature: true}
 	if text == "" {
 		return st
@@ -123,6 +128,9 @@ func newRewriteState(text string) *rewriteState {
 			continue
 		}
 		name := strings.ToLower(argv[0])
+		if p := params[name]; p != nil {
+			name = p.name
+		}
 		if i := strings.Index(name, "slave"); i >= 0 {
 			name = name[:i] + "replica" + name[i+5:]
 		}
@@ -297,7 +305,7 @@ func (s *Server) rewriteConfig(path string) error {
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	st := newRewriteState(string(data))
+	st := newRewriteState(string(data), s.params)
 	def := NewConfig()
 	for _, name := range s.paramNames() {
 		p := s.params[name]
