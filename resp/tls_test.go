@@ -62,7 +62,7 @@ func tlsDo(addr string, tc *tls.Config, cmd string) (string, error) {
 func TestTLSAuthClients(t *testing.T) {
 	pki := resptest.WritePKI(t, t.TempDir())
 	for _, tc := range []struct {
-		auth                   string
+		auth                  string
 		noCert, good, rogueOK bool
 	}{
 		{auth: "yes", noCert: false, good: true},
