@@ -151,11 +151,18 @@ func (s *Server) adopt(nc net.Conn, addr, laddr string, local bool) {
 	s.register(fd, addr, laddr)
 }
 
-// setKeepAlive applies tcp-keepalive (seconds; 0 = off) to a TCP socket.
+// setKeepAlive applies tcp-keepalive (seconds; 0 = off) to a TCP socket
+// as Redis's anetKeepAlive does: first probe after that many idle seconds,
+// then every third of it (at least 1 s), the peer dropped after 3
+// unanswered probes.
 func setKeepAlive(nc net.Conn, seconds int) {
 	if tc, ok := nc.(*net.TCPConn); ok && seconds > 0 {
-		tc.SetKeepAlive(true)
-		tc.SetKeepAlivePeriod(time.Duration(seconds) * time.Second)
+		tc.SetKeepAliveConfig(net.KeepAliveConfig{
+			Enable:   true,
+			Idle:     time.Duration(seconds) * time.Second,
+			Interval: time.Duration(max(seconds/3, 1)) * time.Second,
+			Count:    3,
+		})
 	}
 }
 

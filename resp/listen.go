@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -129,9 +130,11 @@ func (s *Server) listenPort(port int, isTLS bool) ([]net.Listener, error) {
 	return lns, nil
 }
 
-// listenTCP listens with the given backlog.
+// listenTCP listens with the given backlog. Go's own keep-alive default
+// for accepted connections is off: tcp-keepalive decides (setKeepAlive).
 func listenTCP(network, addr string, backlog int) (net.Listener, error) {
-	ln, err := net.Listen(network, addr)
+	lc := net.ListenConfig{KeepAlive: -1}
+	ln, err := lc.Listen(context.Background(), network, addr)
 	if err != nil {
 		return nil, err
 	}
