@@ -363,3 +363,33 @@ func TestTLSOnlyWithRedisCli(t *testing.T) {
 		assert.Equal(t, got[kindRedis], got[kindCelerity])
 	}
 }
+
+// TestIdleTimeoutSparesBlockedClients: with timeout 1 an idle client is
+// closed, a client blocked in BLPOP (Kombu's BRPOP loop with a long
+// timeout) is not and still gets its element. Both servers alike.
+func TestIdleTimeoutSparesBlockedClients(t *testing.T) {
+	forEachKind(t, func(t *testing.T, kind string) {
+		port := strconv.Itoa(freePort(t))
+		p := launchNet(t, kind, "--port", port, "--bind", "127.0.0.1", "--save", "", "--timeout", "1")
+		addr := "127.0.0.1:" + port
+		p.waitUp("tcp", addr)
+		blocked, idle := dial(t, addr), dial(t, addr)
+		blocked.send("BLPOP", "q", "0")
+		require.Equal(t, "PONG", idle.do("PING"))
+		_, err := idle.read(5 * time.Second)
+		require.ErrorIs(t, err, io.EOF, "the idle client is closed")
+		assert.Equal(t, "1", dial(t, addr).do("RPUSH", "q", "task"))
+		r, err := blocked.read(5 * time.Second)
+		require.NoError(t, err)
+		assert.Equal(t, "[q task]", r)
+	})
+}
+
+// TestSyslogEnabledRefused: Celerity has no syslog output and says so at
+// start-up rather than logging elsewhere silently.
+func TestSyslogEnabledRefused(t *testing.T) {
+	p := launchNet(t, kindCelerity, "--port", strconv.Itoa(freePort(t)), "--syslog-enabled", "yes")
+	code, out := p.waitExit()
+	assert.Equal(t, 1, code)
+	assert.Contains(t, out, ">>> 'syslog-enabled \"yes\"'\nsyslog-enabled yes is not supported")
+}
