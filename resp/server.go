@@ -231,18 +231,17 @@ func (s *Server) ServeListener(ln net.Listener) {
 }
 
 // Serve starts the reactors and the cron and accepts connections on every
-// listener until Shutdown. It returns when all listeners are closed.
+// listener until Shutdown begins. Listeners come and go while it runs
+// (CONFIG SET port, bind, tls-port): it does not wait for them.
 func (s *Server) Serve() {
 	s.start()
-	var wg sync.WaitGroup
-	for _, ln := range s.listeners {
-		wg.Add(1)
-		go func(ln net.Listener) {
-			defer wg.Done()
-			s.acceptLoop(ln)
-		}(ln)
+	s.mu.Lock()
+	lns := s.listeners
+	s.mu.Unlock()
+	for _, ln := range lns {
+		go s.acceptLoop(ln)
 	}
-	wg.Wait()
+	<-s.done
 }
 
 // StartCron starts the reactors and the background cron (for servers

@@ -393,3 +393,36 @@ func TestSyslogEnabledRefused(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Contains(t, out, ">>> 'syslog-enabled \"yes\"'\nsyslog-enabled yes is not supported")
 }
+
+// TestConfigSetPortAndBind: CONFIG SET port/bind/tls-port move the
+// listeners at runtime; a port in use or an absent address fails with
+// Redis's error and leaves the server listening where it was.
+func TestConfigSetPortAndBind(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer busy.Close()
+	busyPort := strconv.Itoa(busy.Addr().(*net.TCPAddr).Port)
+	got := map[string][]string{}
+	forEachKind(t, func(t *testing.T, kind string) {
+		port := strconv.Itoa(freePort(t))
+		p := launchNet(t, kind, "--port", port, "--bind", "127.0.0.1", "--save", "")
+		addr := "127.0.0.1:" + port
+		p.waitUp("tcp", addr)
+		c := dial(t, addr)
+		set := func(args ...string) { got[kind] = append(got[kind], c.do(append([]string{"CONFIG", "SET"}, args...)...)) }
+		set("port", busyPort)
+		set("bind", "192.0.2.1")
+		set("tls-port", port)
+		set("bind", "127.0.0.1 -192.0.2.1")
+		got[kind] = append(got[kind], c.do("CONFIG", "GET", "bind"))
+		assert.True(t, pingPong(addr), "still listening on the old port")
+		newPort := strconv.Itoa(freePort(t))
+		set("port", newPort)
+		assert.True(t, pingPong("127.0.0.1:"+newPort), "listening on the new port")
+		assert.False(t, pingPong(addr), "the old port is closed")
+		assert.Equal(t, "PONG", c.do("PING"), "established clients stay")
+	})
+	if len(got) == 2 {
+		assert.Equal(t, got[kindRedis], got[kindCelerity])
+	}
+}
