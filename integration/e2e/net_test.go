@@ -409,7 +409,9 @@ func TestConfigSetPortAndBind(t *testing.T) {
 		addr := "127.0.0.1:" + port
 		p.waitUp("tcp", addr)
 		c := dial(t, addr)
-		set := func(args ...string) { got[kind] = append(got[kind], c.do(append([]string{"CONFIG", "SET"}, args...)...)) }
+		set := func(args ...string) {
+			got[kind] = append(got[kind], c.do(append([]string{"CONFIG", "SET"}, args...)...))
+		}
 		set("port", busyPort)
 		set("bind", "192.0.2.1")
 		set("tls-port", port)
