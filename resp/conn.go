@@ -114,23 +114,23 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		case isUnix:
 			// Redis shows a unix socket client as "<path>:0" for both
 			// addresses; it is local for protected mode.
-			s.adopt(nc, ul.path+":0", ul.path+":0", true)
+			s.adopt(nc, ul.path+":0", ul.path+":0", flagUnixSocket)
 		default:
-			s.adopt(nc, nc.RemoteAddr().String(), nc.LocalAddr().String(), false)
+			s.adopt(nc, nc.RemoteAddr().String(), nc.LocalAddr().String(), 0)
 		}
 	}
 }
 
 // adopt registers an accepted connection, refusing it past maxclients with
-// Redis's error, or by protected mode.
-func (s *Server) adopt(nc net.Conn, addr, laddr string, local bool) {
+// Redis's error, or by protected mode (which spares unix socket clients).
+func (s *Server) adopt(nc net.Conn, addr, laddr string, flags clientFlag) {
 	s.mu.Lock()
 	full := len(s.clients) >= s.cfg.MaxClients
 	keepalive := s.cfg.TCPKeepAlive
 	if full {
 		s.stats.rejectedConns++
 	}
-	denied := !full && !local && s.protectedModeDenies(addr)
+	denied := !full && flags&flagUnixSocket == 0 && s.protectedModeDenies(addr)
 	s.mu.Unlock()
 	if denied {
 		refuseProtected(nc)
@@ -148,7 +148,7 @@ func (s *Server) adopt(nc net.Conn, addr, laddr string, local bool) {
 		s.log.Warn().Err(err).Msg("Accepting client connection")
 		return
 	}
-	s.register(fd, addr, laddr)
+	s.register(fd, addr, laddr, flags)
 }
 
 // setKeepAlive applies tcp-keepalive (seconds; 0 = off) to a TCP socket
@@ -168,7 +168,7 @@ func setKeepAlive(nc net.Conn, seconds int) {
 
 // register creates the client of a non-blocking socket fd and hands it to
 // a reactor. It reports false (and closes fd) when the server is closing.
-func (s *Server) register(fd int, addr, laddr string) bool {
+func (s *Server) register(fd int, addr, laddr string, flags clientFlag) bool {
 	now := time.Now().UnixMilli()
 	c := &Client{
 		ReplyWriter: ReplyWriter{proto: 2, buf: make([]byte, 0, 1024)},
@@ -177,6 +177,7 @@ func (s *Server) register(fd int, addr, laddr string) bool {
 		addr:        addr,
 		laddr:       laddr,
 		user:        "default",
+		flags:       flags,
 		ctimeMs:     now,
 		lastMs:      now,
 	}

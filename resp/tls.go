@@ -361,7 +361,7 @@ func (s *Server) serveTLS(nc net.Conn) {
 		conn.Close()
 		return
 	}
-	if !s.register(fds[0], addr, laddr) {
+	if !s.register(fds[0], addr, laddr, 0) {
 		bridge.Close()
 		conn.Close()
 		return

@@ -308,7 +308,22 @@ func TestUnixSocketMatchesRedis(t *testing.T) {
 		assert.Equal(t, "PONG\n", string(out))
 		out, err = exec.Command(cli, "-s", sock, "client", "info").CombinedOutput()
 		require.NoError(t, err)
-		infos[kind] = regexp.MustCompile(`^id=\d+ (addr=\S+ laddr=\S+) .*\n$`).ReplaceAllString(strings.ReplaceAll(string(out), dir, "DIR"), "$1")
+		infos[kind] = regexp.MustCompile(`^id=\d+ (addr=\S+ laddr=\S+) .* (flags=\S+) .*\n$`).ReplaceAllString(strings.ReplaceAll(string(out), dir, "DIR"), "$1 $2")
+
+		// MONITOR names a unix socket client "unix:<path>".
+		mon, err := net.Dial("unix", sock)
+		require.NoError(t, err)
+		defer mon.Close()
+		mon.SetDeadline(time.Now().Add(5 * time.Second))
+		mr := bufio.NewReader(mon)
+		mon.Write([]byte("MONITOR\r\n"))
+		line, err := mr.ReadString('\n')
+		require.NoError(t, err)
+		require.Equal(t, "+OK\r\n", line)
+		require.NoError(t, exec.Command(cli, "-s", sock, "ping", "unix").Run())
+		line, err = mr.ReadString('\n')
+		require.NoError(t, err)
+		assert.Regexp(t, `^\+\d+\.\d{6} \[0 unix:`+regexp.QuoteMeta(sock)+`\] "ping" "unix"\r\n$`, line)
 
 		p.stop()
 		_, err = os.Lstat(sock)
@@ -316,7 +331,7 @@ func TestUnixSocketMatchesRedis(t *testing.T) {
 	})
 	if len(infos) == 2 {
 		assert.Equal(t, infos[kindRedis], infos[kindCelerity])
-		assert.Equal(t, "addr=DIR/s.sock:0 laddr=DIR/s.sock:0", infos[kindCelerity])
+		assert.Equal(t, "addr=DIR/s.sock:0 laddr=DIR/s.sock:0 flags=U", infos[kindCelerity])
 	}
 }
 
