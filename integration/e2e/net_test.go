@@ -137,6 +137,12 @@ client-output-buffer-limit pubsub 32mb 8mb 60
 unixsocketperm 700
 unixsocket DIR/server.sock
 tls-session-cache-size 100
+databases 20
+enable-debug-command local
+daemonize no
+appendfilename "x.aof"
+syslog-ident celerity
+lua-time-limit 4000
 `
 
 // TestConfigRewriteMatchesRedis runs the same CONFIG SET sequences and
@@ -152,7 +158,11 @@ func TestConfigRewriteMatchesRedis(t *testing.T) {
 		{"maxmemory", "200mb", "timeout", "30", "hz", "12", "maxmemory-policy", "allkeys-lru",
 			"slowlog-max-len", "129", "loglevel", "warning", "client-output-buffer-limit", "pubsub 64mb 16mb 90",
 			"maxmemory-clients", "10%", "proto-max-bulk-len", "1gb", "list-max-listpack-size", "-3",
-			"hash-max-listpack-value", "100", "tls-auth-clients", "optional", "appendfsync", "always"},
+			"hash-max-listpack-value", "100", "tls-auth-clients", "optional", "appendfsync", "always",
+			"busy-reply-threshold", "6000", "auto-aof-rewrite-min-size", "128mb", "no-appendfsync-on-rewrite", "yes",
+			"set-max-intset-entries", "1000", "zset-max-listpack-value", "1kb", "slowlog-log-slower-than", "5000",
+			"tls-protocols", "TLSv1.2 TLSv1.3", "maxmemory-eviction-tenacity", "20", "maxclients", "500",
+			"protected-mode", "no", "tls-session-caching", "no"},
 		// Back to defaults: existing lines stay, with the default value.
 		{"maxmemory", "0", "timeout", "0", "loglevel", "notice", "slowlog-max-len", "128",
 			"maxmemory-samples", "5", "tcp-keepalive", "301", "maxmemory-clients", "1mb", "tls-session-cache-size", "20480"},
