@@ -29,6 +29,7 @@ const (
 	flagReplySkipNext                          // CLIENT REPLY SKIP just ran: drop the next reply
 	flagPostponed                              // held by CLIENT PAUSE until the pause ends
 	flagExtension                              // the client extensions write as (extension.go)
+	flagUnixSocket                             // connected through unixsocket (CLIENT LIST flag U)
 )
 
 // Client is one connection's state. Everything except the I/O buffers is

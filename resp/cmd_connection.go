@@ -310,6 +310,9 @@ func (c *Client) infoLine(nowMs int64) string {
 	if c.flags&flagCloseASAP != 0 {
 		flags += "A"
 	}
+	if c.flags&flagUnixSocket != 0 {
+		flags += "U"
+	}
 	if c.flags&flagNoEvict != 0 {
 		flags += "e"
 	}

@@ -21,6 +21,7 @@ func serverCommands() []*Command {
 			{Name: "get", Arity: -3, Flags: Admin | NoScript | Loading | Stale, Run: configGetCommand},
 			{Name: "set", Arity: -4, Flags: Admin | NoScript | Loading | Stale, Run: configSetCommand},
 			{Name: "resetstat", Arity: 2, Flags: Admin | NoScript | Loading | Stale, Run: configResetstatCommand},
+			{Name: "rewrite", Arity: 2, Flags: Admin | NoScript | Loading | Stale, Run: configRewriteCommand},
 			{Name: "help", Arity: 2, Flags: Loading | Stale, Run: configHelpCommand},
 		}},
 		{Name: "bgrewriteaof", Arity: 1, Flags: Admin | NoScript | NoAsyncLoading, Run: bgrewriteaofCommand},
@@ -471,6 +472,12 @@ func configSetCommand(c *Client) {
 	}
 	prev := *s.cfg
 	*s.cfg = next
+	for _, p := range params {
+		if strings.HasPrefix(p.name, "tls-") {
+			s.reloadTLS = p.name // applyNet rebuilds TLS, even for an unchanged value
+			break
+		}
+	}
 	if err := s.applyConfig(&prev); err != nil {
 		*s.cfg = prev
 		c.Error("ERR CONFIG SET failed (possibly related to argument '" + err.param + "') - " + err.msg)
@@ -498,15 +505,7 @@ func (s *Server) applyConfig(prev *Config) *applyError {
 	if err := s.applyPersistence(prev); err != nil {
 		return err
 	}
-	if s.cfg.Port != prev.Port || strings.Join(s.cfg.Bind, " ") != strings.Join(prev.Bind, " ") {
-		if err := s.rebind(); err != nil {
-			if s.cfg.Port != prev.Port {
-				return &applyError{"port", "Unable to listen on this port"}
-			}
-			return &applyError{"bind", "Failed to bind to specified addresses."}
-		}
-	}
-	return nil
+	return s.applyNet(prev) // listeners and TLS (listen.go)
 }
 
 func configResetstatCommand(c *Client) {

@@ -69,6 +69,7 @@ type Config struct {
 
 	OpsConfig    // slowlog, DEBUG (ops_config.go)
 	CeleryConfig // the Celery-aware extensions (config_celery.go)
+	NetConfig    // tcp-backlog, unix socket, TLS, syslog (config_net.go)
 }
 
 // NewConfig returns Redis 7.0.15's compiled-in defaults for the directives
@@ -98,6 +99,7 @@ func NewConfig() *Config {
 		BrokerProtectedPrefixes: []string{"redbeat:"},
 		OpsConfig:               defaultOpsConfig(),
 		CeleryConfig:            defaultCeleryConfig(),
+		NetConfig:               defaultNetConfig(),
 
 		AppendFilename:             "appendonly.aof",
 		AppendDirname:              "appendonlydir",
@@ -146,6 +148,10 @@ type configParam struct {
 	get   func(cfg *Config) string
 	// set validates and stores args; the error text is Redis's reason.
 	set func(cfg *Config, args []string) error
+	// kind is how CONFIG REWRITE writes the directive (config_rewrite.go);
+	// the zero value looks the name up in rewriteKinds, else a quoted
+	// string.
+	kind rewriteKind
 }
 
 type configErr string
@@ -154,7 +160,7 @@ func (e configErr) Error() string { return string(e) }
 
 func intParam(name string, flags configFlag, lo, hi int64, field func(*Config) *int) *configParam {
 	return &configParam{
-		name: name, flags: flags,
+		name: name, flags: flags, kind: rwNumeric,
 		get: func(cfg *Config) string { return strconv.Itoa(*field(cfg)) },
 		set: func(cfg *Config, args []string) error {
 			v, ok := parseConfigInt(args[0])
@@ -172,7 +178,7 @@ func intParam(name string, flags configFlag, lo, hi int64, field func(*Config) *
 
 func memoryParam[T int | int64](name string, flags configFlag, lo, hi int64, field func(*Config) *T) *configParam {
 	return &configParam{
-		name: name, flags: flags,
+		name: name, flags: flags, kind: rwBytes,
 		get: func(cfg *Config) string { return strconv.FormatInt(int64(*field(cfg)), 10) },
 		set: func(cfg *Config, args []string) error {
 			v, err := conffile.ParseMemory(args[0])
@@ -190,7 +196,7 @@ func memoryParam[T int | int64](name string, flags configFlag, lo, hi int64, fie
 
 func boolParam(name string, flags configFlag, field func(*Config) *bool) *configParam {
 	return &configParam{
-		name: name, flags: flags,
+		name: name, flags: flags, kind: rwYesNo,
 		get: func(cfg *Config) string { return yesNo(*field(cfg)) },
 		set: func(cfg *Config, args []string) error {
 			v, err := conffile.ParseBool(args[0])
@@ -430,6 +436,7 @@ func configParams() map[string]*configParam {
 		},
 	}
 	ps = append(ps, opsParams()...)
+	ps = append(ps, netParams()...)
 	for _, p := range celeryParams() {
 		p.flags |= cfgCelerity
 		ps = append(ps, p)

@@ -89,8 +89,11 @@ func (s *Server) queryBufLimit() int64 { return s.qbufLimit.Load() }
 // acceptLoop accepts connections and hands each socket to a reactor. Go's
 // net package does the accepting (addresses, IPv6, EMFILE back-off); the
 // accepted socket is then detached from Go's poller (a duplicate of its fd
-// is kept, the original closed) so only our reactor polls it.
+// is kept, the original closed) so only our reactor polls it. Connections
+// of a TLS listener go to serveTLS instead (tls.go).
 func (s *Server) acceptLoop(ln net.Listener) {
+	_, isTLS := ln.(*tlsListener)
+	ul, isUnix := ln.(*unixListener)
 	for {
 		nc, err := ln.Accept()
 		if err != nil {
@@ -105,20 +108,29 @@ func (s *Server) acceptLoop(ln net.Listener) {
 			time.Sleep(10 * time.Millisecond) // e.g. EMFILE: do not spin
 			continue
 		}
-		s.adopt(nc)
+		switch {
+		case isTLS:
+			go s.serveTLS(nc)
+		case isUnix:
+			// Redis shows a unix socket client as "<path>:0" for both
+			// addresses; it is local for protected mode.
+			s.adopt(nc, ul.path+":0", ul.path+":0", flagUnixSocket)
+		default:
+			s.adopt(nc, nc.RemoteAddr().String(), nc.LocalAddr().String(), 0)
+		}
 	}
 }
 
 // adopt registers an accepted connection, refusing it past maxclients with
-// Redis's error.
-func (s *Server) adopt(nc net.Conn) {
+// Redis's error, or by protected mode (which spares unix socket clients).
+func (s *Server) adopt(nc net.Conn, addr, laddr string, flags clientFlag) {
 	s.mu.Lock()
 	full := len(s.clients) >= s.cfg.MaxClients
 	keepalive := s.cfg.TCPKeepAlive
 	if full {
 		s.stats.rejectedConns++
 	}
-	denied := !full && s.protectedModeDenies(nc.RemoteAddr().String())
+	denied := !full && flags&flagUnixSocket == 0 && s.protectedModeDenies(addr)
 	s.mu.Unlock()
 	if denied {
 		refuseProtected(nc)
@@ -130,16 +142,33 @@ func (s *Server) adopt(nc net.Conn) {
 		nc.Close()
 		return
 	}
-	if tc, ok := nc.(*net.TCPConn); ok && keepalive > 0 {
-		tc.SetKeepAlive(true)
-		tc.SetKeepAlivePeriod(time.Duration(keepalive) * time.Second)
-	}
-	addr, laddr := nc.RemoteAddr().String(), nc.LocalAddr().String()
+	setKeepAlive(nc, keepalive)
 	fd, err := detachFD(nc)
 	if err != nil {
 		s.log.Warn().Err(err).Msg("Accepting client connection")
 		return
 	}
+	s.register(fd, addr, laddr, flags)
+}
+
+// setKeepAlive applies tcp-keepalive (seconds; 0 = off) to a TCP socket
+// as Redis's anetKeepAlive does: first probe after that many idle seconds,
+// then every third of it (at least 1 s), the peer dropped after 3
+// unanswered probes.
+func setKeepAlive(nc net.Conn, seconds int) {
+	if tc, ok := nc.(*net.TCPConn); ok && seconds > 0 {
+		tc.SetKeepAliveConfig(net.KeepAliveConfig{
+			Enable:   true,
+			Idle:     time.Duration(seconds) * time.Second,
+			Interval: time.Duration(max(seconds/3, 1)) * time.Second,
+			Count:    3,
+		})
+	}
+}
+
+// register creates the client of a non-blocking socket fd and hands it to
+// a reactor. It reports false (and closes fd) when the server is closing.
+func (s *Server) register(fd int, addr, laddr string, flags clientFlag) bool {
 	now := time.Now().UnixMilli()
 	c := &Client{
 		ReplyWriter: ReplyWriter{proto: 2, buf: make([]byte, 0, 1024)},
@@ -148,6 +177,7 @@ func (s *Server) adopt(nc net.Conn) {
 		addr:        addr,
 		laddr:       laddr,
 		user:        "default",
+		flags:       flags,
 		ctimeMs:     now,
 		lastMs:      now,
 	}
@@ -156,7 +186,7 @@ func (s *Server) adopt(nc net.Conn) {
 	if s.closing.Load() {
 		s.mu.Unlock()
 		syscall.Close(fd)
-		return
+		return false
 	}
 	c.id = s.nextID.Add(1)
 	c.db = s.ks.DB(0)
@@ -167,6 +197,7 @@ func (s *Server) adopt(nc net.Conn) {
 	c.r.inbox = append(c.r.inbox, c)
 	s.mu.Unlock()
 	c.r.wakeup()
+	return true
 }
 
 // detachFD takes the socket out of Go's poller: it duplicates the fd (the

@@ -230,7 +230,7 @@ type conversation struct {
 func converse(t *testing.T, srv *Server, req []byte, chunk, stopAfter int, halfClose bool) conversation {
 	t.Helper()
 	client, server := socketPair(t)
-	srv.adopt(server)
+	srv.adopt(server, server.RemoteAddr().String(), server.LocalAddr().String(), 0)
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer client.Close()

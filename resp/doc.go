@@ -60,6 +60,24 @@
 // or better (see the README's benchmark table). Linux only: other systems
 // would need a kqueue reactor.
 //
+// # Listeners, unix socket and TLS
+//
+// listen.go opens what redis-server opens (port and tls-port on every bind
+// address, "-" optional addresses, tcp-backlog, unixsocket with
+// unixsocketperm) with Redis's start-up messages. Accepted plaintext TCP
+// and unix sockets are detached from Go's poller and served by a reactor
+// directly, as above.
+//
+// A TLS connection is terminated by a goroutine of its own (tls.go): it
+// runs the crypto/tls handshake and copies plaintext to and from one end
+// of a socketpair, whose other end the reactor serves like any socket;
+// the Client carries the real peer and local addresses (CLIENT LIST,
+// KILL ADDR, MONITOR, protected mode). TLS inside the reactor would need a
+// non-blocking TLS engine over memory buffers (OpenSSL's model), which
+// crypto/tls does not offer: it owns a blocking net.Conn. The bridge costs
+// TLS clients two extra copies and a goroutine wake-up per exchange; it
+// adds nothing to the plaintext path, whose per-command work is unchanged.
+//
 // # Scripts
 //
 // EVAL runs its Lua script inside its own unit: redis.call runs commands

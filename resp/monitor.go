@@ -74,6 +74,9 @@ func (s *Server) feedMonitors(c *Client) {
 	line = append(line, ' ')
 	if c.flags&flagScript != 0 {
 		line = append(line, "lua"...)
+	} else if c.flags&flagUnixSocket != 0 {
+		line = append(line, "unix:"...) // Redis: "[0 unix:/path/to.sock]"
+		line = append(line, c.srv.cfg.UnixSocket...)
 	} else {
 		line = append(line, c.addr...)
 	}

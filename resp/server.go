@@ -2,13 +2,11 @@ package resp
 
 import (
 	"crypto/rand"
+	"crypto/tls"
 	"encoding/hex"
-	"fmt"
 	"net"
 	"os"
 	"sort"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -63,7 +61,9 @@ type Server struct {
 
 	clients      map[int64]*Client
 	nextID       atomic.Int64
-	listeners    []net.Listener
+	listeners    []net.Listener // TCP, TLS and unix listeners (listen.go)
+	tlsConfig    atomic.Pointer[tls.Config]
+	reloadTLS    string // the first tls-* directive CONFIG SET named: rebuild TLS (tls.go)
 	reactors     []*reactor
 	nextReactor  reactorCounter
 	curReactor   *reactor // the reactor running units now (engine lock)
@@ -220,72 +220,6 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 // once the server runs.
 func (s *Server) Config() *Config { return s.cfg }
 
-// Listen opens the TCP listeners for the configured bind addresses and port.
-// An address prefixed with '-' is optional: failing to bind it is not fatal.
-func (s *Server) Listen() error {
-	if s.cfg.Port == 0 {
-		return nil
-	}
-	for _, b := range s.cfg.Bind {
-		optional := strings.HasPrefix(b, "-")
-		addr := strings.TrimPrefix(b, "-")
-		network := "tcp"
-		switch {
-		case addr == "*":
-			addr, network = "0.0.0.0", "tcp4"
-		case addr == "::*":
-			addr, network = "::", "tcp6"
-		}
-		ln, err := net.Listen(network, net.JoinHostPort(addr, strconv.Itoa(s.cfg.Port)))
-		if err != nil {
-			if optional {
-				s.log.Warn().Err(err).Str("addr", addr).Msg("optional bind address unavailable")
-				continue
-			}
-			s.closeListeners()
-			return listenError(fmt.Sprintf("Could not create server TCP listening socket %s:%d: %v", addr, s.cfg.Port, err))
-		}
-		s.listeners = append(s.listeners, ln)
-	}
-	if len(s.listeners) == 0 && len(s.cfg.Bind) > 0 {
-		return listenError("Failed listening on port " + strconv.Itoa(s.cfg.Port) + " (tcp), aborting.")
-	}
-	return nil
-}
-
-// listenError carries Redis's own start-up messages, which the log prints
-// as they are.
-type listenError string
-
-func (e listenError) Error() string { return string(e) }
-
-// rebind opens listeners for the current port and bind addresses, then
-// closes the old ones (CONFIG SET port/bind). On failure nothing changes.
-// Called with the engine lock held.
-func (s *Server) rebind() error {
-	old := s.listeners
-	s.listeners = nil
-	if err := s.Listen(); err != nil {
-		s.listeners = old
-		return err
-	}
-	for _, ln := range old {
-		ln.Close()
-	}
-	for _, ln := range s.listeners {
-		go s.acceptLoop(ln)
-	}
-	return nil
-}
-
-// Addr returns the address of the first listener, for tests.
-func (s *Server) Addr() net.Addr {
-	if len(s.listeners) == 0 {
-		return nil
-	}
-	return s.listeners[0].Addr()
-}
-
 // ServeListener accepts connections on an already open listener (tests).
 // It starts the reactors and the cron if they are not running yet.
 func (s *Server) ServeListener(ln net.Listener) {
@@ -297,18 +231,17 @@ func (s *Server) ServeListener(ln net.Listener) {
 }
 
 // Serve starts the reactors and the cron and accepts connections on every
-// listener until Shutdown. It returns when all listeners are closed.
+// listener until Shutdown begins. Listeners come and go while it runs
+// (CONFIG SET port, bind, tls-port): it does not wait for them.
 func (s *Server) Serve() {
 	s.start()
-	var wg sync.WaitGroup
-	for _, ln := range s.listeners {
-		wg.Add(1)
-		go func(ln net.Listener) {
-			defer wg.Done()
-			s.acceptLoop(ln)
-		}(ln)
+	s.mu.Lock()
+	lns := s.listeners
+	s.mu.Unlock()
+	for _, ln := range lns {
+		go s.acceptLoop(ln)
 	}
-	wg.Wait()
+	<-s.done
 }
 
 // StartCron starts the reactors and the background cron (for servers
@@ -344,6 +277,9 @@ func (s *Server) shutdown() {
 	s.closing.Store(true)
 	close(s.done)
 	s.mu.Lock()
+	if s.cfg.UnixSocket != "" && len(s.listeners) > 0 {
+		s.log.Info().Msg("Removing the unix socket file.") // closing its listener does
+	}
 	s.closeListeners()
 	s.mu.Unlock()
 	s.start() // reactors must run to close their connections
