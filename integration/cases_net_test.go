@@ -17,7 +17,7 @@ func netConfigCases() []diffCase {
 	get := func(name string) step { return do("CONFIG", "GET", name) }
 	tlsDefaults := [][]string{
 		{"CONFIG", "SET", "tls-auth-clients", "yes"}, {"CONFIG", "SET", "tls-session-cache-size", "20480"},
-		{"CONFIG", "SET", "tls-protocols", ""}, {"CONFIG", "SET", "tls-cert-file", ""},
+		{"CONFIG", "SET", "tls-protocols", ""}, {"CONFIG", "SET", "tls-cert-file", ""}, {"CONFIG", "SET", "tls-key-file", ""},
 		{"CONFIG", "SET", "tls-prefer-server-ciphers", "no"}, {"CONFIG", "SET", "tls-session-caching", "yes"},
 	}
 	return []diffCase{

@@ -67,7 +67,6 @@ var rewriteKinds = map[string]rewriteKind{
 	"loglevel":                   rwEnum,
 	"maxmemory-policy":           rwEnum,
 	"appendfsync":                rwEnum,
-	"enable-debug-command":       rwEnum,
 	"daemonize":                  rwYesNo,
 	"requirepass":                rwNullString,
 	"broker-protected-prefixes":  rwWords,

@@ -54,7 +54,7 @@ func opsParams() []*configParam {
 // protected_action_enum).
 func noYesLocalParam(name string, field func(*Config) *string) *configParam {
 	return &configParam{
-		name: name, flags: cfgImmutable,
+		name: name, flags: cfgImmutable, kind: rwEnum,
 		get: func(cfg *Config) string { return *field(cfg) },
 		set: func(cfg *Config, args []string) error {
 			v := strings.ToLower(args[0])
