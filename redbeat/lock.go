@@ -117,21 +117,54 @@ func (r *RedBeat) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
 }
 
 // lockPrefix reports whether key, written by SET with a TTL, is a RedBeat
-// lock, and under which prefix: p + ":lock" for a configured prefix p or
-// one whose p + ":schedule" sorted set exists, or any key under a
-// configured prefix (a redbeat_lock_key of one's own is prefixed too).
-func (r *RedBeat) lockPrefix(db *keyspace.DB, key string, now int64) (string, bool) {
+// lock, and under which prefix: any key under a configured prefix (a
+// redbeat_lock_key of one's own is prefixed too); p + ":lock" when
+// p + ":schedule" is a sorted set; or p + ":lock" with p ending in ':'
+// (RedBeat's "::lock" spelling) taken as redis-py's Lock takes it, SET NX
+// with a uuid1().hex token, for a beat that has no entries yet. Other keys
+// ending in ":lock" are other applications' locks, which may lapse on
+// purpose.
+func (r *RedBeat) lockPrefix(db *keyspace.DB, argv [][]byte, now int64) (string, bool) {
+	key := string(argv[1])
 	for _, p := range r.srv.Config().RedbeatPrefixes {
 		if strings.HasPrefix(key, p) {
 			return p, true
 		}
 	}
-	if p, ok := strings.CutSuffix(key, lockSuffix); ok {
-		if e := live(db, p+scheduleSuffix, now); e != nil && e.Type() == keyspace.TypeZSet {
-			return p, true
-		}
+	p, ok := strings.CutSuffix(key, lockSuffix)
+	if !ok {
+		return "", false
+	}
+	if e := live(db, p+scheduleSuffix, now); e != nil && e.Type() == keyspace.TypeZSet {
+		return p, true
+	}
+	if strings.HasSuffix(p, ":") && hasNX(argv) && isHexToken(argv[2]) {
+		return p, true
 	}
 	return "", false
+}
+
+func hasNX(argv [][]byte) bool {
+	for _, a := range argv[3:] {
+		if strings.EqualFold(string(a), "nx") {
+			return true
+		}
+	}
+	return false
+}
+
+// isHexToken reports whether b looks like redis-py's lock token,
+// uuid1().hex: 32 lower-case hex digits.
+func isHexToken(b []byte) bool {
+	if len(b) != 32 {
+		return false
+	}
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // setTTL parses SET's options for the TTL it gives (ms), 0 for none.
@@ -174,7 +207,7 @@ func (r *RedBeat) lockSet(db *keyspace.DB, argv [][]byte) {
 		if ttl <= 0 {
 			return // a lock is taken with a TTL
 		}
-		p, ok := r.lockPrefix(db, key, now)
+		p, ok := r.lockPrefix(db, argv, now)
 		if !ok {
 			return
 		}

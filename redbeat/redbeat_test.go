@@ -317,10 +317,17 @@ func TestLockWatchScope(t *testing.T) {
 	c, _ := newServer(t, clock)
 	require.Equal(t, "OK", c.Do("SET", "redbeat::lock", "t1", "NX", "PX", "25000").Str)
 	require.Equal(t, "OK", c.Do("SET", "app:lock", "t2", "NX", "PX", "25000").Str)
+	require.Equal(t, "OK", c.Do("SET", "app:report:lock", strings.Repeat("ab", 16), "NX", "PX", "25000").Str)
+	require.Equal(t, "OK", c.Do("SET", "other::lock", strings.Repeat("ab", 16), "PX", "25000").Str)
 	assert.Contains(t, c.Do("INFO", "redbeat").Str, "redbeat_locks_watched:1\r\n")
+	// RedBeat's own spelling, taken as redis-py takes it, with no schedule
+	// yet under a prefix nobody configured.
+	require.Equal(t, "OK", c.Do("SET", "nadoo:redbeat::lock", strings.Repeat("ab", 16), "NX", "PX", "25000").Str)
+	assert.Contains(t, c.Do("INFO", "redbeat").Str, "redbeat_locks_watched:2\r\n")
 	rows := c.Do("REDBEAT.LOCK").Elems
-	require.Len(t, rows, 1)
-	m := mapOf(t, rows[0])
+	require.Len(t, rows, 2)
+	assert.Equal(t, "nadoo:redbeat:", mapOf(t, rows[0])["prefix"].Str)
+	m := mapOf(t, rows[1])
 	assert.Equal(t, "redbeat:", m["prefix"].Str)
 	assert.Equal(t, "t1", m["holder"].Str)
 	assert.Equal(t, int64(25000), m["timeout_ms"].Int)
