@@ -36,7 +36,8 @@ type Results struct {
 	log zerolog.Logger
 	srv *resp.Server // learned from the first hook or command that runs
 
-	walks map[int]*walk // background walks of big databases, by DB
+	walks   map[int]*walk // background walks of big databases, by DB
+	syncMax int           // walkSyncMax; tests lower it
 
 	// INFO counters.
 	ttlApplied       int64 // default TTLs given to result keys
@@ -59,7 +60,7 @@ type walk struct {
 
 // New returns the extension; log receives its log lines.
 func New(log zerolog.Logger) *Results {
-	return &Results{log: log, walks: make(map[int]*walk)}
+	return &Results{log: log, walks: make(map[int]*walk), syncMax: walkSyncMax}
 }
 
 // Extension declares the extension to the engine.
@@ -100,7 +101,7 @@ func (r *Results) resultsStatsCommand(c *resp.Client) {
 	}
 	now := ks.ClockNow()
 	ttl := r.srv.Config().ResultsDefaultTTL
-	if db.Len() <= walkSyncMax {
+	if db.Len() <= r.syncMax {
 		writeStats(c, db.ID(), walkAll(db, now), snapshotInfo{source: "walk", complete: true}, ttl)
 		return
 	}
