@@ -2,7 +2,6 @@ package results
 
 import (
 	"bytes"
-	"encoding/json"
 	"strings"
 )
 
@@ -83,49 +82,109 @@ const maxStateLen = 64
 
 // TaskState returns the "status" of a stored task result. Celery writes it
 // as the first member of the object ({"status": "SUCCESS", "result": ...}),
-// so the walk over the top-level members usually stops at once; members
-// before it are skipped without being decoded into values.
+// so the scan over the top-level members usually stops at once; members
+// before it are skipped without decoding. A hand-rolled scanner, because
+// encoding/json's decoder costs a microsecond and several allocations per
+// result, which a walk over a million keys under the engine lock cannot
+// afford.
 func TaskState(v []byte) string {
-	dec := json.NewDecoder(bytes.NewReader(v))
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+	i := skipSpace(v, 0)
+	if i >= len(v) || v[i] != '{' {
 		return stateUnknown
 	}
-	for dec.More() {
-		k, err := dec.Token()
-		if err != nil {
+	i++
+	for {
+		i = skipSpace(v, i)
+		if i >= len(v) || v[i] != '"' {
 			return stateUnknown
 		}
-		if k == "status" {
-			s, err := dec.Token()
-			str, ok := s.(string)
-			if err != nil || !ok || str == "" || len(str) > maxStateLen {
+		key, next, ok := scanString(v, i)
+		if !ok {
+			return stateUnknown
+		}
+		i = skipSpace(v, next)
+		if i >= len(v) || v[i] != ':' {
+			return stateUnknown
+		}
+		i = skipSpace(v, i+1)
+		if string(key) == "status" {
+			if i >= len(v) || v[i] != '"' {
 				return stateUnknown
 			}
-			return str
+			str, _, ok := scanString(v, i)
+			if !ok || len(str) == 0 || len(str) > maxStateLen || bytes.IndexByte(str, '\\') >= 0 {
+				return stateUnknown
+			}
+			return string(str)
 		}
-		if err := skipValue(dec); err != nil {
+		if i = skipValue(v, i); i < 0 {
 			return stateUnknown
 		}
+		i = skipSpace(v, i)
+		if i >= len(v) || v[i] != ',' {
+			return stateUnknown // '}' without a status, or malformed
+		}
+		i++
 	}
-	return stateUnknown
 }
 
-// skipValue consumes one JSON value from dec without keeping it.
-func skipValue(dec *json.Decoder) error {
-	depth := 0
-	for {
-		t, err := dec.Token()
-		if err != nil {
-			return err
-		}
-		switch t {
-		case json.Delim('{'), json.Delim('['):
-			depth++
-		case json.Delim('}'), json.Delim(']'):
-			depth--
-		}
-		if depth == 0 {
-			return nil
+func skipSpace(v []byte, i int) int {
+	for i < len(v) && (v[i] == ' ' || v[i] == '\t' || v[i] == '\n' || v[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// scanString returns the raw contents of the JSON string starting at v[i]
+// (a '"') and the index after its closing quote.
+func scanString(v []byte, i int) ([]byte, int, bool) {
+	for j := i + 1; j < len(v); j++ {
+		switch v[j] {
+		case '\\':
+			j++
+		case '"':
+			return v[i+1 : j], j + 1, true
 		}
 	}
+	return nil, 0, false
+}
+
+// skipValue returns the index after the JSON value starting at v[i], or -1.
+// Nesting is followed by counting brackets outside strings; what is inside
+// is not validated (a malformed value ends the scan later, as UNKNOWN).
+func skipValue(v []byte, i int) int {
+	depth := 0
+	for i < len(v) {
+		switch c := v[i]; c {
+		case '"':
+			_, next, ok := scanString(v, i)
+			if !ok {
+				return -1
+			}
+			i = next
+			if depth == 0 {
+				return i
+			}
+			continue
+		case '{', '[':
+			depth++
+		case '}', ']':
+			depth--
+			if depth < 0 {
+				return -1
+			}
+			if depth == 0 {
+				return i + 1
+			}
+		case ',':
+			if depth == 0 {
+				return i
+			}
+		}
+		i++
+	}
+	if depth == 0 {
+		return i
+	}
+	return -1
 }
