@@ -198,11 +198,14 @@ func (r *RedBeat) lockSet(db *keyspace.DB, argv [][]byte) {
 	if len(argv) < 3 {
 		return
 	}
+	now := r.srv.Keyspace().ClockNow()
+	ttl := setTTL(argv, now)
+	if ttl <= 0 && len(r.locks) == 0 {
+		return // the common SET: nothing watched, not a lock
+	}
 	key := string(argv[1])
 	id := lockID{db.ID(), key}
-	now := r.srv.Keyspace().ClockNow()
 	l := r.locks[id]
-	ttl := setTTL(argv, now)
 	if l == nil {
 		if ttl <= 0 {
 			return // a lock is taken with a TTL
