@@ -4,6 +4,7 @@
 #   make test    everything: Go unit + differential + fuzz seeds + end-to-end + pytests
 #   make bench   redis-benchmark and a Celery-shaped mix, Celerity vs redis-server
 #   make bench-celery  real Celery workers: tasks/s, Celerity vs redis-server
+#   make bench-expiry  1M result keys with a 10 s TTL: time to reclaim, Celerity vs redis-server
 #   make fuzz    run every fuzz target for FUZZTIME each
 
 GO        ?= go
@@ -19,8 +20,9 @@ FUZZTIME  ?= 60s
 FUZZFLAGS ?= -parallel 1 -fuzzminimizetime 5s
 BENCHARGS ?=
 BENCH_CELERY_ARGS ?=
+BENCH_EXPIRY_ARGS ?=
 
-.PHONY: all build run test test-go test-py venv bench bench-celery fuzz vet clean
+.PHONY: all build run test test-go test-py venv bench bench-celery bench-expiry fuzz vet clean
 
 all: build
 
@@ -63,6 +65,10 @@ bench-celery: build pytests/.venv-resp3/.installed
 
 bench: build
 	$(GO) run ./cmd/celerity-bench $(BENCHARGS)
+
+# Expiry precision for result-heavy workloads (cmd/celerity-expiry). Not a test.
+bench-expiry: build
+	$(GO) run ./cmd/celerity-expiry $(BENCH_EXPIRY_ARGS)
 
 fuzz:
 	$(GO) test ./resp/ -run '^$$' -fuzz '^FuzzParserSplit$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)

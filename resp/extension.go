@@ -123,7 +123,9 @@ func (s *Server) extensionsCron(now time.Time) {
 // The command goes through the table like any other, so it is propagated,
 // invalidates WATCHes and serves blocked clients. Call it with the engine
 // lock held, outside any unit (an extension's Cron, or a command handler after
-// its reply is written).
+// its reply is written), or from a Written hook: there the command joins the
+// unit that triggered the hook, propagated right after the write it follows
+// (one MULTI/EXEC in the AOF), as a command a script runs would.
 func (s *Server) Exec(db int, argv ...[]byte) Value {
 	c := s.ext.client
 	if c == nil {

@@ -92,3 +92,41 @@ func TestExtensionHooks(t *testing.T) {
 		return len(closed) == 1 && closed[0] == id
 	}, 5*time.Second, 5*time.Millisecond)
 }
+
+// Exec from a Written hook joins the unit of the write that triggered it:
+// the hook's command runs at once (plain, inside EXEC, inside a script) and
+// is never fed back to the hook.
+func TestExtensionExecFromWritten(t *testing.T) {
+	var (
+		mu   sync.Mutex
+		seen []string
+	)
+	ext := &resp.Extension{
+		Name: "ttl",
+		Written: func(c *resp.Client, cmd *resp.Command, argv [][]byte) {
+			mu.Lock()
+			seen = append(seen, cmd.FullName())
+			mu.Unlock()
+			if strings.HasPrefix(string(argv[1]), "t:") {
+				v := c.Server().Exec(c.DB().ID(), []byte("PEXPIRE"), argv[1], []byte("100000"))
+				assert.Equal(t, int64(1), v.Int)
+			}
+		},
+	}
+	s := resptest.NewServer(t, resptest.WithExtensions(ext))
+	c := resptest.Dial(t, s.Addr())
+	c.Do("SET", "t:a", "1")
+	c.Do("SET", "u", "1")
+	c.Do("MULTI")
+	c.Do("SET", "t:b", "1")
+	c.Do("EXEC")
+	assert.Positive(t, c.Do("EVAL", "redis.call('set', KEYS[1], 'x') return redis.call('pttl', KEYS[1])", "1", "t:c").Int,
+		"the script sees the TTL the hook set after its SET")
+	for _, k := range []string{"t:a", "t:b", "t:c"} {
+		assert.Positive(t, c.Do("PTTL", k).Int, k)
+	}
+	assert.Equal(t, int64(-1), c.Do("PTTL", "u").Int)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"set", "set", "set", "set"}, seen)
+}

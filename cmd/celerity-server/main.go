@@ -10,8 +10,10 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/celerity/celerity/redbeat"
 	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/conffile"
+	"github.com/celerity/celerity/results"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -73,7 +75,8 @@ func run(args []string) int {
 		log.Warn().Msg("Warning: no config file specified, using the default config. In order to specify a config file use celerity-server /path/to/redis.conf")
 	}
 	exe, _ := os.Executable()
-	srv, err := resp.NewServer(cfg, resp.Options{Logger: log, Executable: exe})
+	srv, err := resp.NewServer(cfg, resp.Options{Logger: log, Executable: exe,
+		Extensions: []*resp.Extension{redbeat.New(log).Extension(), results.New(log).Extension()}})
 	if err != nil {
 		log.Warn().Msg("Fatal error initializing the server: " + err.Error())
 		return 1
