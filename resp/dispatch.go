@@ -218,5 +218,5 @@ func (s *Server) settleBatch() {
 	}
 	s.batch = s.batch[:0]
 	s.unitStart = end
-	s.unitMs = end.UnixMilli()
+	s.unitMs = s.unitTime(end)
 }

@@ -78,6 +78,8 @@ type Server struct {
 
 	dirty int64 // changes since start (rdb_changes_since_last_save)
 
+	manualClock bool // Options.Clock is not the system clock (tests)
+
 	// Persistence (persist.go): the AOF when appendonly is on, the unit
 	// being propagated, and the AOF offset after the last appended unit,
 	// which replies wait on before they are written.
@@ -155,8 +157,9 @@ type serverStats struct {
 // NewServer builds a server from a loaded configuration.
 func NewServer(cfg *Config, opts Options) (*Server, error) {
 	clock := opts.Clock
+	_, sysClock := clock.(keyspace.SystemClock)
 	if clock == nil {
-		clock = keyspace.SystemClock{}
+		clock, sysClock = keyspace.SystemClock{}, true
 	}
 	groups := append(builtinCommands(), extensionCommands(opts.Extensions)...)
 	table, err := NewTable(groups...)
@@ -171,20 +174,21 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 	var id [20]byte
 	_, _ = rand.Read(id[:])
 	s := &Server{
-		cfg:        cfg,
-		params:     configParams(),
-		log:        opts.Logger,
-		table:      table,
-		clients:    make(map[int64]*Client),
-		blocking:   make(map[blockKey][]*Client),
-		watching:   make(map[blockKey][]*Client),
-		readySet:   make(map[blockKey]bool),
-		done:       make(chan struct{}),
-		startTime:  time.Now(),
-		runID:      hex.EncodeToString(id[:]),
-		executable: opts.Executable,
-		aofFS:      opts.AOFFS,
-		exit:       opts.Exit,
+		cfg:         cfg,
+		params:      configParams(),
+		log:         opts.Logger,
+		table:       table,
+		clients:     make(map[int64]*Client),
+		blocking:    make(map[blockKey][]*Client),
+		watching:    make(map[blockKey][]*Client),
+		readySet:    make(map[blockKey]bool),
+		done:        make(chan struct{}),
+		startTime:   time.Now(),
+		runID:       hex.EncodeToString(id[:]),
+		executable:  opts.Executable,
+		aofFS:       opts.AOFFS,
+		exit:        opts.Exit,
+		manualClock: !sysClock,
 	}
 	if s.exit == nil {
 		s.exit = os.Exit
@@ -326,7 +330,17 @@ func (s *Server) Lock() { s.lock() }
 func (s *Server) lock() {
 	s.mu.Lock()
 	s.unitStart = time.Now()
-	s.unitMs = s.unitStart.UnixMilli()
+	s.unitMs = s.unitTime(s.unitStart)
+}
+
+// unitTime is the Unix ms a unit starting at t sees: t itself with the
+// system clock (read once, see call), the injected clock's reading
+// otherwise, so a test's manual clock governs expiry inside commands too.
+func (s *Server) unitTime(t time.Time) int64 {
+	if s.manualClock {
+		return s.ks.ClockNow()
+	}
+	return t.UnixMilli()
 }
 
 // Unlock releases the engine lock.

@@ -95,7 +95,7 @@ func (s *Server) endTimed(c *Client, cmd *Command, start time.Time, top bool) {
 	if top {
 		if len(s.batch) == 0 {
 			s.unitStart = end
-			s.unitMs = end.UnixMilli()
+			s.unitMs = s.unitTime(end)
 		} else {
 			s.batchTimedNs += ns
 		}
