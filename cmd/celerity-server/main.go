@@ -12,6 +12,7 @@ import (
 
 	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/conffile"
+	"github.com/celerity/celerity/resp/metrics"
 )
 
 func main() { os.Exit(run(os.Args[1:])) }
@@ -82,6 +83,14 @@ func run(args []string) int {
 		log.Warn().Msg(err.Error())
 		return 1
 	}
+	// The metrics port (off unless metrics-port is set) serves during the
+	// AOF load too, so the status page shows the load.
+	mep, err := metrics.Listen(srv, log)
+	if err != nil {
+		log.Warn().Msg(err.Error())
+		return 1
+	}
+	defer mep.Close()
 	log.Info().Msg(fmt.Sprintf("Running mode=standalone, port=%d.", cfg.Port))
 	log.Info().Msg(fmt.Sprintf("Server initialized (GOMAXPROCS=%d)", runtime.GOMAXPROCS(0)))
 

@@ -1,0 +1,414 @@
+package metrics
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/celerity/celerity/resp"
+)
+
+// The extensions' replies, decoded. This package never imports kombu/,
+// redbeat/ or results/: it reads what their commands answer (RESP2, as
+// Server.Exec speaks it: maps arrive as flat arrays of names and values,
+// booleans as 0/1, doubles as bulk strings) and is lenient about fields it
+// does not know, so an extension can grow its replies without breaking the
+// page.
+
+// Queue is one Kombu queue in one database (KOMBU.QUEUES).
+type Queue struct {
+	DB         int
+	Name       string
+	Messages   int64      // all priorities
+	Priorities []Priority // messages per priority step, as the reply lists them
+	Consumers  int64      // clients blocked on the queue
+	Unacked    int64
+	// OldestUnacked is the age in seconds of the oldest unacked message;
+	// HasOldest is false when there is none.
+	OldestUnacked float64
+	HasOldest     bool
+	Redeliveries  int64
+}
+
+// Priority is the depth of one priority step of a queue.
+type Priority struct {
+	Priority string
+	Messages int64
+}
+
+// Unacked is one delivered, not yet acknowledged message (KOMBU.UNACKED).
+type Unacked struct {
+	DB       int
+	Tag      string
+	Queue    string
+	Age      float64 // seconds
+	Client   string  // owning client id, "" when unknown
+	Restored int64
+}
+
+// ScheduleEntry is one RedBeat entry (REDBEAT.SCHEDULE).
+type ScheduleEntry struct {
+	DB       int
+	Prefix   string
+	Name     string
+	Task     string
+	Schedule string
+	Enabled  bool
+	LastRun  string
+	RunCount int64
+	// Due is the score in the schedule zset, Next the next run computed
+	// by the server; Unix seconds, 0 when unknown.
+	Due, Next float64
+	Overdue   bool
+	Problems  []string // inconsistencies the command flagged
+}
+
+// Lock is a RedBeat lock (REDBEAT.LOCK).
+type Lock struct {
+	DB      int
+	Prefix  string
+	Key     string
+	Holder  string  // token; "" when nobody holds it
+	TTL     float64 // seconds left, when held
+	Timeout float64 // seconds, as observed from its SET ... PX; 0 unknown
+	Warning string
+}
+
+// ResultStats are Celery result counts in one database (RESULTS.STATS).
+type ResultStats struct {
+	DB         int
+	Tasks      int64
+	States     []StateCount
+	Groups     int64
+	Chords     int64
+	Replies    int64 // pidbox reply queues
+	Bytes      int64
+	WithoutTTL int64
+	Complete   bool
+	AgeMs      int64
+}
+
+// StateCount is the number of task results in one state.
+type StateCount struct {
+	State string
+	Count int64
+}
+
+// record is a reply map by field name.
+type record map[string]resp.Value
+
+// asRecord reads a map reply (RESP3 %, or RESP2's flat array of names and
+// values); ok is false when v is not shaped like one.
+func asRecord(v resp.Value) (record, bool) {
+	if (v.Kind != '*' && v.Kind != '%') || len(v.Elems)%2 != 0 {
+		return nil, false
+	}
+	r := make(record, len(v.Elems)/2)
+	for i := 0; i < len(v.Elems); i += 2 {
+		k := v.Elems[i]
+		if k.Kind != '$' && k.Kind != '+' {
+			return nil, false
+		}
+		r[strings.ToLower(k.Str)] = v.Elems[i+1]
+	}
+	return r, true
+}
+
+// asRecords reads a list of records: an array of maps, or a map from a
+// name to a map (the name is then stored under nameField).
+func asRecords(v resp.Value, nameField string) []record {
+	var out []record
+	all := true
+	for _, e := range v.Elems {
+		if r, ok := asRecord(e); ok && (e.Kind == '%' || len(e.Elems) == 0 || isName(e.Elems[0])) {
+			out = append(out, r)
+		} else {
+			all = false
+			break
+		}
+	}
+	if all {
+		return out
+	}
+	out = out[:0]
+	for i := 0; i+1 < len(v.Elems); i += 2 {
+		if r, ok := asRecord(v.Elems[i+1]); ok {
+			if _, has := r[nameField]; !has {
+				r[nameField] = v.Elems[i]
+			}
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+func isName(v resp.Value) bool { return v.Kind == '$' || v.Kind == '+' }
+
+// get returns the first of the fields present.
+func (r record) get(fields ...string) (resp.Value, bool) {
+	for _, f := range fields {
+		if v, ok := r[f]; ok && v.Kind != '_' {
+			return v, true
+		}
+	}
+	return resp.Value{}, false
+}
+
+func (r record) str(fields ...string) string {
+	v, ok := r.get(fields...)
+	if !ok {
+		return ""
+	}
+	switch v.Kind {
+	case ':', '#':
+		return strconv.FormatInt(v.Int, 10)
+	case '*', '~', '%':
+		parts := make([]string, 0, len(v.Elems))
+		for _, e := range v.Elems {
+			parts = append(parts, e.Str)
+		}
+		return strings.Join(parts, " ")
+	}
+	return v.Str
+}
+
+func (r record) int(fields ...string) int64 {
+	v, ok := r.get(fields...)
+	if !ok {
+		return 0
+	}
+	if v.Kind == ':' || v.Kind == '#' {
+		return v.Int
+	}
+	f, _ := strconv.ParseFloat(v.Str, 64)
+	return int64(f)
+}
+
+func (r record) float(fields ...string) (float64, bool) {
+	v, ok := r.get(fields...)
+	if !ok {
+		return 0, false
+	}
+	if v.Kind == ':' || v.Kind == '#' {
+		return float64(v.Int), true
+	}
+	f, err := strconv.ParseFloat(v.Str, 64)
+	if err != nil || math.IsNaN(f) {
+		return 0, false
+	}
+	return f, true
+}
+
+func (r record) bool(fields ...string) bool {
+	v, ok := r.get(fields...)
+	if !ok {
+		return false
+	}
+	if v.Kind == ':' || v.Kind == '#' {
+		return v.Int != 0
+	}
+	switch strings.ToLower(v.Str) {
+	case "1", "yes", "true":
+		return true
+	}
+	return false
+}
+
+// seconds reads a duration field given in seconds or, under a name ending
+// in _ms, in milliseconds.
+func (r record) seconds(sec, ms string) (float64, bool) {
+	if f, ok := r.float(sec); ok {
+		return f, true
+	}
+	if f, ok := r.float(ms); ok {
+		return f / 1000, true
+	}
+	return 0, false
+}
+
+// parseExtensions decodes the extension replies Collect gathered.
+func (s *Snapshot) parseExtensions(ext map[string][]dbReply) {
+	for _, name := range []string{cmdQueues, cmdUnacked, cmdSchedule, cmdLock, cmdResults} {
+		replies, ok := ext[name]
+		if ok && replies == nil {
+			s.Missing = append(s.Missing, name)
+			continue
+		}
+		for _, rep := range replies {
+			if rep.v.Kind == '-' {
+				s.Failed = append(s.Failed, name+": "+rep.v.Str)
+				continue
+			}
+			switch name {
+			case cmdQueues:
+				s.Queues = append(s.Queues, parseQueues(rep.db, rep.v)...)
+			case cmdUnacked:
+				s.Unacked = append(s.Unacked, parseUnacked(rep.db, rep.v)...)
+			case cmdSchedule:
+				s.Schedule = append(s.Schedule, parseSchedule(rep.db, rep.v)...)
+			case cmdLock:
+				s.Locks = append(s.Locks, parseLocks(rep.db, rep.v)...)
+			case cmdResults:
+				if r, ok := asRecord(rep.v); ok {
+					s.Results = append(s.Results, parseResults(rep.db, r))
+				}
+			}
+		}
+		if ok && s.sliceFor(name) == nil {
+			s.setEmpty(name)
+		}
+	}
+	sort.SliceStable(s.Unacked, func(i, j int) bool { return s.Unacked[i].Age > s.Unacked[j].Age })
+	if len(s.Unacked) > maxUnacked {
+		s.Unacked = s.Unacked[:maxUnacked]
+	}
+}
+
+// sliceFor and setEmpty tell "present, nothing found" (an empty, non-nil
+// slice) from "extension absent" (nil).
+func (s *Snapshot) sliceFor(name string) any {
+	switch name {
+	case cmdQueues:
+		if s.Queues != nil {
+			return s.Queues
+		}
+	case cmdUnacked:
+		if s.Unacked != nil {
+			return s.Unacked
+		}
+	case cmdSchedule:
+		if s.Schedule != nil {
+			return s.Schedule
+		}
+	case cmdLock:
+		if s.Locks != nil {
+			return s.Locks
+		}
+	case cmdResults:
+		if s.Results != nil {
+			return s.Results
+		}
+	}
+	return nil
+}
+
+func (s *Snapshot) setEmpty(name string) {
+	switch name {
+	case cmdQueues:
+		s.Queues = []Queue{}
+	case cmdUnacked:
+		s.Unacked = []Unacked{}
+	case cmdSchedule:
+		s.Schedule = []ScheduleEntry{}
+	case cmdLock:
+		s.Locks = []Lock{}
+	case cmdResults:
+		s.Results = []ResultStats{}
+	}
+}
+
+func parseQueues(db int, v resp.Value) []Queue {
+	var out []Queue
+	for _, r := range asRecords(v, "queue") {
+		q := Queue{DB: db, Name: r.str("queue", "name"), Messages: r.int("messages", "total", "depth", "length"),
+			Consumers: r.int("consumers", "blocked", "blocked_consumers"), Unacked: r.int("unacked"),
+			Redeliveries: r.int("redeliveries", "redelivered", "restored")}
+		if age, ok := r.seconds("oldest_unacked_age", "oldest_unacked_age_ms"); ok {
+			q.OldestUnacked, q.HasOldest = age, true
+		} else if age, ok := r.seconds("oldest_unacked", "oldest_unacked_ms"); ok {
+			q.OldestUnacked, q.HasOldest = age, true
+		}
+		if p, ok := r.get("priorities", "by_priority", "priority"); ok {
+			q.Priorities = priorities(p)
+		}
+		out = append(out, q)
+	}
+	return out
+}
+
+// priorities reads messages per priority: a map from step to count, or a
+// list of {priority, messages} maps.
+func priorities(v resp.Value) []Priority {
+	var out []Priority
+	if len(v.Elems)%2 == 0 && (len(v.Elems) == 0 || (isName(v.Elems[0]) && v.Elems[1].Kind == ':')) {
+		for i := 0; i+1 < len(v.Elems); i += 2 {
+			out = append(out, Priority{Priority: v.Elems[i].Str, Messages: v.Elems[i+1].Int})
+		}
+		return out
+	}
+	for _, e := range v.Elems {
+		if r, ok := asRecord(e); ok {
+			out = append(out, Priority{Priority: r.str("priority", "step"), Messages: r.int("messages", "count", "length")})
+		}
+	}
+	return out
+}
+
+func parseUnacked(db int, v resp.Value) []Unacked {
+	var out []Unacked
+	for _, r := range asRecords(v, "tag") {
+		u := Unacked{DB: db, Tag: r.str("delivery_tag", "tag"), Queue: r.str("queue"),
+			Client: r.str("client_id", "client", "owner"), Restored: r.int("restored", "times_restored", "redeliveries")}
+		if age, ok := r.seconds("age", "age_ms"); ok {
+			u.Age = age
+		}
+		out = append(out, u)
+	}
+	return out
+}
+
+func parseSchedule(db int, v resp.Value) []ScheduleEntry {
+	var out []ScheduleEntry
+	for _, r := range asRecords(v, "name") {
+		e := ScheduleEntry{DB: db, Prefix: r.str("prefix"), Name: r.str("name", "entry"), Task: r.str("task"),
+			Schedule: r.str("schedule"), Enabled: r.bool("enabled"), LastRun: r.str("last_run", "last_run_at"),
+			RunCount: r.int("run_count", "total_run_count"), Overdue: r.bool("overdue")}
+		if _, ok := r.get("enabled"); !ok {
+			e.Enabled = true
+		}
+		e.Due, _ = r.float("due", "due_at", "score")
+		e.Next, _ = r.float("next_run", "next", "next_run_at")
+		if p, ok := r.get("problems", "flags", "inconsistencies"); ok {
+			for _, f := range p.Elems {
+				e.Problems = append(e.Problems, f.Str)
+			}
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+func parseLocks(db int, v resp.Value) []Lock {
+	var recs []record
+	if r, ok := asRecord(v); ok && (len(v.Elems) == 0 || isName(v.Elems[0])) {
+		if _, nested := r.get("locks"); !nested {
+			recs = []record{r}
+		} else {
+			recs = asRecords(r["locks"], "prefix")
+		}
+	} else {
+		recs = asRecords(v, "prefix")
+	}
+	var out []Lock
+	for _, r := range recs {
+		l := Lock{DB: db, Prefix: r.str("prefix"), Key: r.str("key"), Holder: r.str("holder", "token"),
+			Warning: r.str("warning", "warnings")}
+		l.TTL, _ = r.seconds("ttl", "ttl_ms")
+		l.Timeout, _ = r.seconds("timeout", "timeout_ms")
+		out = append(out, l)
+	}
+	return out
+}
+
+func parseResults(db int, r record) ResultStats {
+	st := ResultStats{DB: db, Tasks: r.int("task_results", "tasks"), Groups: r.int("groups"),
+		Chords: r.int("chord_keys", "chords"), Replies: r.int("pidbox_reply_queues"), Bytes: r.int("bytes"),
+		WithoutTTL: r.int("without_ttl"), Complete: r.bool("complete"), AgeMs: r.int("age_ms")}
+	if states, ok := r.get("states"); ok {
+		for i := 0; i+1 < len(states.Elems); i += 2 {
+			st.States = append(st.States, StateCount{State: states.Elems[i].Str, Count: states.Elems[i+1].Int})
+		}
+	}
+	return st
+}
