@@ -19,16 +19,21 @@ import (
 // Queue is one Kombu queue in one database (KOMBU.QUEUES).
 type Queue struct {
 	DB         int
+	Prefix     string // Kombu global_keyprefix, usually ""
 	Name       string
+	Exchanges  []string
 	Messages   int64      // all priorities
-	Priorities []Priority // messages per priority step, as the reply lists them
+	Priorities []Priority // messages per priority step
 	Consumers  int64      // clients blocked on the queue
 	Unacked    int64
 	// OldestUnacked is the age in seconds of the oldest unacked message;
 	// HasOldest is false when there is none.
 	OldestUnacked float64
 	HasOldest     bool
-	Redeliveries  int64
+	// UnackedRedelivered counts unacked messages Kombu marked redelivered;
+	// Restored, the restores into the queue the server saw since start.
+	UnackedRedelivered int64
+	Restored           int64
 }
 
 // Priority is the depth of one priority step of a queue.
@@ -39,12 +44,18 @@ type Priority struct {
 
 // Unacked is one delivered, not yet acknowledged message (KOMBU.UNACKED).
 type Unacked struct {
-	DB       int
-	Tag      string
-	Queue    string
-	Age      float64 // seconds
-	Client   string  // owning client id, "" when unknown
-	Restored int64
+	DB        int
+	Prefix    string
+	Tag       string
+	Queue     string
+	Task      string
+	Age       float64 // seconds since delivery
+	HasAge    bool
+	Owner     string // client id of the connection that recorded it, "" when gone
+	OwnerName string
+	OwnerAddr string
+	Leased    bool
+	Restored  int64
 }
 
 // ScheduleEntry is one RedBeat entry (REDBEAT.SCHEDULE).
@@ -215,16 +226,10 @@ func (r record) bool(fields ...string) bool {
 	return false
 }
 
-// seconds reads a duration field given in seconds or, under a name ending
-// in _ms, in milliseconds.
-func (r record) seconds(sec, ms string) (float64, bool) {
-	if f, ok := r.float(sec); ok {
-		return f, true
-	}
-	if f, ok := r.float(ms); ok {
-		return f / 1000, true
-	}
-	return 0, false
+// seconds reads a field given in milliseconds as seconds.
+func (r record) seconds(ms string) (float64, bool) {
+	f, ok := r.float(ms)
+	return f / 1000, ok
 }
 
 // parseExtensions decodes the extension replies Collect gathered.
@@ -310,16 +315,21 @@ func (s *Snapshot) setEmpty(name string) {
 
 func parseQueues(db int, v resp.Value) []Queue {
 	var out []Queue
-	for _, r := range asRecords(v, "queue") {
-		q := Queue{DB: db, Name: r.str("queue", "name"), Messages: r.int("messages", "total", "depth", "length"),
-			Consumers: r.int("consumers", "blocked", "blocked_consumers"), Unacked: r.int("unacked"),
-			Redeliveries: r.int("redeliveries", "redelivered", "restored")}
-		if age, ok := r.seconds("oldest_unacked_age", "oldest_unacked_age_ms"); ok {
-			q.OldestUnacked, q.HasOldest = age, true
-		} else if age, ok := r.seconds("oldest_unacked", "oldest_unacked_ms"); ok {
-			q.OldestUnacked, q.HasOldest = age, true
+	for _, e := range v.Elems {
+		r, ok := asRecord(e)
+		if !ok {
+			continue
 		}
-		if p, ok := r.get("priorities", "by_priority", "priority"); ok {
+		q := Queue{DB: db, Prefix: r.str("prefix"), Name: r.str("name"), Messages: r.int("messages"),
+			Consumers: r.int("consumers"), Unacked: r.int("unacked"),
+			UnackedRedelivered: r.int("unacked_redelivered"), Restored: r.int("restored")}
+		if ex, ok := r.get("exchanges"); ok {
+			for _, x := range ex.Elems {
+				q.Exchanges = append(q.Exchanges, x.Str)
+			}
+		}
+		q.OldestUnacked, q.HasOldest = r.seconds("oldest_unacked_age_ms")
+		if p, ok := r.get("priorities"); ok {
 			q.Priorities = priorities(p)
 		}
 		out = append(out, q)
@@ -327,32 +337,32 @@ func parseQueues(db int, v resp.Value) []Queue {
 	return out
 }
 
-// priorities reads messages per priority: a map from step to count, or a
-// list of {priority, messages} maps.
+// priorities reads messages per priority step: a map from step (an
+// integer) to count.
 func priorities(v resp.Value) []Priority {
 	var out []Priority
-	if len(v.Elems)%2 == 0 && (len(v.Elems) == 0 || (isName(v.Elems[0]) && v.Elems[1].Kind == ':')) {
-		for i := 0; i+1 < len(v.Elems); i += 2 {
-			out = append(out, Priority{Priority: v.Elems[i].Str, Messages: v.Elems[i+1].Int})
+	for i := 0; i+1 < len(v.Elems); i += 2 {
+		k := v.Elems[i]
+		name := k.Str
+		if k.Kind == ':' {
+			name = strconv.FormatInt(k.Int, 10)
 		}
-		return out
-	}
-	for _, e := range v.Elems {
-		if r, ok := asRecord(e); ok {
-			out = append(out, Priority{Priority: r.str("priority", "step"), Messages: r.int("messages", "count", "length")})
-		}
+		out = append(out, Priority{Priority: name, Messages: v.Elems[i+1].Int})
 	}
 	return out
 }
 
 func parseUnacked(db int, v resp.Value) []Unacked {
 	var out []Unacked
-	for _, r := range asRecords(v, "tag") {
-		u := Unacked{DB: db, Tag: r.str("delivery_tag", "tag"), Queue: r.str("queue"),
-			Client: r.str("client_id", "client", "owner"), Restored: r.int("restored", "times_restored", "redeliveries")}
-		if age, ok := r.seconds("age", "age_ms"); ok {
-			u.Age = age
+	for _, e := range v.Elems {
+		r, ok := asRecord(e)
+		if !ok {
+			continue
 		}
+		u := Unacked{DB: db, Prefix: r.str("prefix"), Tag: r.str("tag"), Queue: r.str("queue"), Task: r.str("task"),
+			Owner: r.str("owner"), OwnerName: r.str("owner_name"), OwnerAddr: r.str("owner_addr"),
+			Leased: r.bool("leased"), Restored: r.int("restored")}
+		u.Age, u.HasAge = r.seconds("age_ms")
 		out = append(out, u)
 	}
 	return out
@@ -394,8 +404,8 @@ func parseLocks(db int, v resp.Value) []Lock {
 	for _, r := range recs {
 		l := Lock{DB: db, Prefix: r.str("prefix"), Key: r.str("key"), Holder: r.str("holder", "token"),
 			Warning: r.str("warning", "warnings")}
-		l.TTL, _ = r.seconds("ttl", "ttl_ms")
-		l.Timeout, _ = r.seconds("timeout", "timeout_ms")
+		l.TTL, _ = r.seconds("ttl_ms")
+		l.Timeout, _ = r.seconds("timeout_ms")
 		out = append(out, l)
 	}
 	return out

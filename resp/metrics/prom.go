@@ -76,14 +76,14 @@ type Collector struct {
 	srv  *resp.Server
 	info []*prometheus.Desc // parallel to infoMetrics
 
-	up, lockHeld, buildInfo                                       *prometheus.Desc
-	cmdCalls, cmdSeconds, cmdFailed, cmdRejected                  *prometheus.Desc
-	dbKeys, dbExpiring, dbAvgTTL                                  *prometheus.Desc
-	pubsubSubscribers                                             *prometheus.Desc
-	qMessages, qConsumers, qUnacked, qOldest, qRedel              *prometheus.Desc
-	rbDue, rbNext, rbOverdue, rbRuns, rbEnabled                   *prometheus.Desc
-	lockHolder, lockTTL, lockTimeout                              *prometheus.Desc
-	results, resBytes, resNoTTL, resGroups, resChords, resReplies *prometheus.Desc
+	up, lockHeld, buildInfo                                           *prometheus.Desc
+	cmdCalls, cmdSeconds, cmdFailed, cmdRejected                      *prometheus.Desc
+	dbKeys, dbExpiring, dbAvgTTL                                      *prometheus.Desc
+	pubsubSubscribers                                                 *prometheus.Desc
+	qMessages, qConsumers, qUnacked, qOldest, qRedelivered, qRestored *prometheus.Desc
+	rbDue, rbNext, rbOverdue, rbRuns, rbEnabled                       *prometheus.Desc
+	lockHolder, lockTTL, lockTimeout                                  *prometheus.Desc
+	results, resBytes, resNoTTL, resGroups, resChords, resReplies     *prometheus.Desc
 }
 
 // NewCollector returns the collector of srv's metrics.
@@ -103,11 +103,12 @@ func NewCollector(srv *resp.Server) *Collector {
 	c.dbExpiring = desc("db_keys_expiring", "Keys with a TTL per database.", "db")
 	c.dbAvgTTL = desc("db_avg_ttl_seconds", "Average TTL of the keys that have one, per database (INFO keyspace).", "db")
 	c.pubsubSubscribers = desc("pubsub_subscribers", "Channel subscriptions over all pub/sub channels (PUBSUB NUMSUB summed).")
-	c.qMessages = desc("queue_messages", "Messages waiting in a Kombu queue, per priority step (KOMBU.QUEUES).", "db", "queue", "priority")
-	c.qConsumers = desc("queue_consumers", "Clients blocked waiting on a Kombu queue.", "db", "queue")
-	c.qUnacked = desc("queue_unacked", "Delivered, not yet acknowledged messages of a Kombu queue.", "db", "queue")
-	c.qOldest = desc("queue_oldest_unacked_age_seconds", "Age of the oldest unacked message of a Kombu queue.", "db", "queue")
-	c.qRedel = desc("queue_redeliveries", "Redeliveries of a Kombu queue's messages that KOMBU.QUEUES reports.", "db", "queue")
+	c.qMessages = desc("queue_messages", "Messages waiting in a Kombu queue, per priority step (KOMBU.QUEUES).", "db", "prefix", "queue", "priority")
+	c.qConsumers = desc("queue_consumers", "Clients blocked waiting on a Kombu queue.", "db", "prefix", "queue")
+	c.qUnacked = desc("queue_unacked", "Delivered, not yet acknowledged messages of a Kombu queue.", "db", "prefix", "queue")
+	c.qOldest = desc("queue_oldest_unacked_age_seconds", "Age of the oldest unacked message of a Kombu queue.", "db", "prefix", "queue")
+	c.qRedelivered = desc("queue_unacked_redelivered", "Unacked messages of a Kombu queue that are redeliveries.", "db", "prefix", "queue")
+	c.qRestored = desc("queue_restored_total", "Messages restored (redelivered) into a Kombu queue since the server started.", "db", "prefix", "queue")
 	c.rbDue = desc("redbeat_due_timestamp_seconds", "Due time of a RedBeat entry in its schedule zset (Unix seconds).", "db", "prefix", "entry")
 	c.rbNext = desc("redbeat_next_run_timestamp_seconds", "Next run of a RedBeat entry computed by the server (Unix seconds).", "db", "prefix", "entry")
 	c.rbOverdue = desc("redbeat_overdue", "1 when a RedBeat entry is past its due time.", "db", "prefix", "entry")
@@ -134,7 +135,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	for _, d := range []*prometheus.Desc{c.up, c.lockHeld, c.buildInfo, c.cmdCalls, c.cmdSeconds, c.cmdFailed,
 		c.cmdRejected, c.dbKeys, c.dbExpiring, c.dbAvgTTL, c.pubsubSubscribers, c.qMessages, c.qConsumers,
-		c.qUnacked, c.qOldest, c.qRedel, c.rbDue, c.rbNext, c.rbOverdue, c.rbRuns, c.rbEnabled, c.lockHolder,
+		c.qUnacked, c.qOldest, c.qRedelivered, c.qRestored, c.rbDue, c.rbNext, c.rbOverdue, c.rbRuns, c.rbEnabled, c.lockHolder,
 		c.lockTTL, c.lockTimeout, c.results, c.resBytes, c.resNoTTL, c.resGroups, c.resChords, c.resReplies} {
 		ch <- d
 	}
@@ -219,14 +220,15 @@ func (c *Collector) collectExtensions(e *emitter, s *Snapshot) {
 	for _, q := range s.Queues {
 		db := strconv.Itoa(q.DB)
 		for _, p := range q.Priorities {
-			gauge(e, c.qMessages, float64(p.Messages), db, q.Name, p.Priority)
+			gauge(e, c.qMessages, float64(p.Messages), db, q.Prefix, q.Name, p.Priority)
 		}
-		gauge(e, c.qConsumers, float64(q.Consumers), db, q.Name)
-		gauge(e, c.qUnacked, float64(q.Unacked), db, q.Name)
+		gauge(e, c.qConsumers, float64(q.Consumers), db, q.Prefix, q.Name)
+		gauge(e, c.qUnacked, float64(q.Unacked), db, q.Prefix, q.Name)
 		if q.HasOldest {
-			gauge(e, c.qOldest, q.OldestUnacked, db, q.Name)
+			gauge(e, c.qOldest, q.OldestUnacked, db, q.Prefix, q.Name)
 		}
-		gauge(e, c.qRedel, float64(q.Redeliveries), db, q.Name)
+		gauge(e, c.qRedelivered, float64(q.UnackedRedelivered), db, q.Prefix, q.Name)
+		e.emit(c.qRestored, prometheus.CounterValue, float64(q.Restored), db, q.Prefix, q.Name)
 	}
 	for _, r := range s.Schedule {
 		db := strconv.Itoa(r.DB)
@@ -276,7 +278,12 @@ func (c *Collector) collectExtensionInfo(e *emitter, s *Snapshot) {
 			if !ok {
 				continue
 			}
-			name := "ext_" + metricName(sec) + "_" + metricName(field)
+			// Fields usually carry their section's name already
+			// (kombu_queues): celerity_ext_kombu_queues, not _kombu_kombu_.
+			name := "ext_" + metricName(field)
+			if !strings.HasPrefix(field, sec+"_") {
+				name = "ext_" + metricName(sec) + "_" + metricName(field)
+			}
 			e.emit(desc(name, "INFO "+sec+" field "+field+"."), prometheus.UntypedValue, v)
 		}
 	}
