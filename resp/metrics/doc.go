@@ -25,7 +25,8 @@
 //     page; an error reply is shown on the page, never logged.
 //   - While a script past its time limit owns the server (Redis would answer
 //     -BUSY), nothing is run: /metrics reports celerity_up 0, the page and
-//     /healthz answer 503.
+//     /healthz answer 503. Likewise when INFO was renamed away
+//     (rename-command): the figures come from INFO.
 //   - Nothing is logged per request and no key, value or argument ever is.
 //
 // # Cardinality

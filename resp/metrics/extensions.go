@@ -64,26 +64,35 @@ type ScheduleEntry struct {
 	Prefix   string
 	Name     string
 	Task     string
-	Schedule string
+	Schedule string // "every 10s", "crontab minute=*/5 ...", or the kind and its raw JSON
 	Enabled  bool
-	LastRun  string
-	RunCount int64
-	// Due is the score in the schedule zset, Next the next run computed
-	// by the server; Unix seconds, 0 when unknown.
-	Due, Next float64
-	Overdue   bool
-	Problems  []string // inconsistencies the command flagged
+	Static   bool // from beat_schedule
+	// Unix seconds, 0 when unknown: LastRun from meta; Due, the score in
+	// the schedule zset; Next, the next run computed by the server.
+	LastRun, Due, Next float64
+	NoNextRun          bool // score -1: RedBeat found no next run
+	RunCount           int64
+	Overdue            bool
+	Consistent         bool
+	Flags              []string // what the command flagged (never_run, due_mismatch...)
 }
 
 // Lock is a RedBeat lock (REDBEAT.LOCK).
 type Lock struct {
-	DB      int
-	Prefix  string
-	Key     string
-	Holder  string  // token; "" when nobody holds it
-	TTL     float64 // seconds left, when held
-	Timeout float64 // seconds, as observed from its SET ... PX; 0 unknown
-	Warning string
+	DB     int
+	Prefix string
+	Key    string
+	Holder string // token; "" when nobody holds it
+	// TTL is the time left in seconds; HasTTL is false when the key is
+	// missing or has no TTL.
+	TTL    float64
+	HasTTL bool
+	// Timeout is the PX of the beat's SET, Interval the time between its
+	// last two extensions, in seconds; 0 when not observed yet.
+	Timeout, Interval float64
+	LastExtension     float64 // Unix seconds, 0 when none seen
+	Warnings          int64
+	LastWarning       string
 }
 
 // ResultStats are Celery result counts in one database (RESULTS.STATS).
@@ -125,36 +134,6 @@ func asRecord(v resp.Value) (record, bool) {
 	}
 	return r, true
 }
-
-// asRecords reads a list of records: an array of maps, or a map from a
-// name to a map (the name is then stored under nameField).
-func asRecords(v resp.Value, nameField string) []record {
-	var out []record
-	all := true
-	for _, e := range v.Elems {
-		if r, ok := asRecord(e); ok && (e.Kind == '%' || len(e.Elems) == 0 || isName(e.Elems[0])) {
-			out = append(out, r)
-		} else {
-			all = false
-			break
-		}
-	}
-	if all {
-		return out
-	}
-	out = out[:0]
-	for i := 0; i+1 < len(v.Elems); i += 2 {
-		if r, ok := asRecord(v.Elems[i+1]); ok {
-			if _, has := r[nameField]; !has {
-				r[nameField] = v.Elems[i]
-			}
-			out = append(out, r)
-		}
-	}
-	return out
-}
-
-func isName(v resp.Value) bool { return v.Kind == '$' || v.Kind == '+' }
 
 // get returns the first of the fields present.
 func (r record) get(fields ...string) (resp.Value, bool) {
@@ -234,12 +213,9 @@ func (r record) seconds(ms string) (float64, bool) {
 
 // parseExtensions decodes the extension replies Collect gathered.
 func (s *Snapshot) parseExtensions(ext map[string][]dbReply) {
-	for _, name := range []string{cmdQueues, cmdUnacked, cmdSchedule, cmdLock, cmdResults} {
-		replies, ok := ext[name]
-		if ok && replies == nil {
-			s.Missing = append(s.Missing, name)
-			continue
-		}
+	s.Has = make(map[string]bool, len(ext))
+	for name, replies := range ext {
+		s.Has[name] = replies != nil
 		for _, rep := range replies {
 			if rep.v.Kind == '-' {
 				s.Failed = append(s.Failed, name+": "+rep.v.Str)
@@ -260,56 +236,11 @@ func (s *Snapshot) parseExtensions(ext map[string][]dbReply) {
 				}
 			}
 		}
-		if ok && s.sliceFor(name) == nil {
-			s.setEmpty(name)
-		}
 	}
+	sort.Strings(s.Failed)
 	sort.SliceStable(s.Unacked, func(i, j int) bool { return s.Unacked[i].Age > s.Unacked[j].Age })
 	if len(s.Unacked) > maxUnacked {
 		s.Unacked = s.Unacked[:maxUnacked]
-	}
-}
-
-// sliceFor and setEmpty tell "present, nothing found" (an empty, non-nil
-// slice) from "extension absent" (nil).
-func (s *Snapshot) sliceFor(name string) any {
-	switch name {
-	case cmdQueues:
-		if s.Queues != nil {
-			return s.Queues
-		}
-	case cmdUnacked:
-		if s.Unacked != nil {
-			return s.Unacked
-		}
-	case cmdSchedule:
-		if s.Schedule != nil {
-			return s.Schedule
-		}
-	case cmdLock:
-		if s.Locks != nil {
-			return s.Locks
-		}
-	case cmdResults:
-		if s.Results != nil {
-			return s.Results
-		}
-	}
-	return nil
-}
-
-func (s *Snapshot) setEmpty(name string) {
-	switch name {
-	case cmdQueues:
-		s.Queues = []Queue{}
-	case cmdUnacked:
-		s.Unacked = []Unacked{}
-	case cmdSchedule:
-		s.Schedule = []ScheduleEntry{}
-	case cmdLock:
-		s.Locks = []Lock{}
-	case cmdResults:
-		s.Results = []ResultStats{}
 	}
 }
 
@@ -370,42 +301,76 @@ func parseUnacked(db int, v resp.Value) []Unacked {
 
 func parseSchedule(db int, v resp.Value) []ScheduleEntry {
 	var out []ScheduleEntry
-	for _, r := range asRecords(v, "name") {
-		e := ScheduleEntry{DB: db, Prefix: r.str("prefix"), Name: r.str("name", "entry"), Task: r.str("task"),
-			Schedule: r.str("schedule"), Enabled: r.bool("enabled"), LastRun: r.str("last_run", "last_run_at"),
-			RunCount: r.int("run_count", "total_run_count"), Overdue: r.bool("overdue")}
-		if _, ok := r.get("enabled"); !ok {
-			e.Enabled = true
+	for _, e := range v.Elems {
+		r, ok := asRecord(e)
+		if !ok {
+			continue
 		}
-		e.Due, _ = r.float("due", "due_at", "score")
-		e.Next, _ = r.float("next_run", "next", "next_run_at")
-		if p, ok := r.get("problems", "flags", "inconsistencies"); ok {
-			for _, f := range p.Elems {
-				e.Problems = append(e.Problems, f.Str)
+		en := ScheduleEntry{DB: db, Prefix: r.str("prefix"), Name: r.str("name"), Task: r.str("task"),
+			Enabled: r.bool("enabled"), Static: r.bool("static"), RunCount: r.int("total_run_count"),
+			Overdue: r.bool("overdue"), Consistent: r.bool("consistent")}
+		if sched, ok := r.get("schedule"); ok {
+			en.Schedule = scheduleText(sched)
+		}
+		en.LastRun, _ = r.seconds("last_run_at_ms")
+		if due, ok := r.seconds("due_at_ms"); ok {
+			if due < 0 {
+				en.NoNextRun = true
+			} else {
+				en.Due = due
 			}
 		}
-		out = append(out, e)
+		en.Next, _ = r.seconds("next_run_at_ms")
+		if f, ok := r.get("flags"); ok {
+			for _, x := range f.Elems {
+				en.Flags = append(en.Flags, x.Str)
+			}
+		}
+		out = append(out, en)
 	}
 	return out
 }
 
-func parseLocks(db int, v resp.Value) []Lock {
-	var recs []record
-	if r, ok := asRecord(v); ok && (len(v.Elems) == 0 || isName(v.Elems[0])) {
-		if _, nested := r.get("locks"); !nested {
-			recs = []record{r}
-		} else {
-			recs = asRecords(r["locks"], "prefix")
-		}
-	} else {
-		recs = asRecords(v, "prefix")
+// scheduleText renders REDBEAT.SCHEDULE's schedule map: interval as
+// "every 10s", others as their type and fields in reply order.
+func scheduleText(v resp.Value) string {
+	r, ok := asRecord(v)
+	if !ok {
+		return ""
 	}
+	kind := r.str("type")
+	if kind == "interval" {
+		every, _ := r.float("every")
+		text := "every " + humanDuration(every)
+		if r.bool("relative") {
+			text += " (relative)"
+		}
+		return text
+	}
+	parts := []string{kind}
+	for i := 0; i+1 < len(v.Elems); i += 2 {
+		if k := v.Elems[i].Str; k != "type" {
+			parts = append(parts, k+"="+r.str(k))
+		}
+	}
+	return strings.Join(parts, " ")
+}
+
+func parseLocks(db int, v resp.Value) []Lock {
 	var out []Lock
-	for _, r := range recs {
-		l := Lock{DB: db, Prefix: r.str("prefix"), Key: r.str("key"), Holder: r.str("holder", "token"),
-			Warning: r.str("warning", "warnings")}
-		l.TTL, _ = r.seconds("ttl_ms")
+	for _, e := range v.Elems {
+		r, ok := asRecord(e)
+		if !ok {
+			continue
+		}
+		l := Lock{DB: db, Prefix: r.str("prefix"), Key: r.str("key"), Holder: r.str("holder"),
+			Warnings: r.int("warnings"), LastWarning: r.str("last_warning")}
+		if ttl, ok := r.seconds("ttl_ms"); ok && ttl >= 0 {
+			l.TTL, l.HasTTL = ttl, true
+		}
 		l.Timeout, _ = r.seconds("timeout_ms")
+		l.Interval, _ = r.seconds("extension_interval_ms")
+		l.LastExtension, _ = r.seconds("last_extension_at_ms")
 		out = append(out, l)
 	}
 	return out

@@ -345,11 +345,29 @@ func TestBusyScript(t *testing.T) {
 	assert.Equal(t, 0.0, sample(t, families(t, body), "celerity_up"))
 	res, page := get(t, h.URL+"/", "", "")
 	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
-	assert.Contains(t, page, `id="busy"`)
+	assert.Contains(t, page, `<section class="banner" id="unavailable"><h2>Unavailable</h2><p>busy running a script: `)
 
 	killer := resptest.Dial(t, s.Addr())
 	require.Equal(t, "OK", killer.Do("SCRIPT", "KILL").Str)
 	assert.Contains(t, runner.Read().Str, "Script killed by user")
 	res, _ = get(t, h.URL+"/healthz", "", "")
 	assert.Equal(t, http.StatusOK, res.StatusCode)
+}
+
+// rename-command INFO "" leaves nothing to report: celerity_up 0 and a page
+// that says why, not numbers made up from an empty reply.
+func TestInfoRenamedAway(t *testing.T) {
+	s := resptest.NewServer(t, resptest.WithConfig(func(cfg *resp.Config) {
+		cfg.Renames = append(cfg.Renames, [2]string{"info", ""})
+	}))
+	h := httptest.NewServer(metrics.Handler(s.Server, true))
+	defer h.Close()
+	_, body := get(t, h.URL+"/metrics", "", "")
+	mf := families(t, body)
+	assert.Equal(t, 0.0, sample(t, mf, "celerity_up"))
+	_, ok := mf["celerity_connected_clients"]
+	assert.False(t, ok)
+	res, page := get(t, h.URL+"/", "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, res.StatusCode)
+	assert.Contains(t, page, "INFO is not available (rename-command).")
 }

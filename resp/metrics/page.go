@@ -37,7 +37,7 @@ var pageTemplate = template.Must(template.New("page").Funcs(template.FuncMap{
 type page struct {
 	Now     time.Time
 	Refresh int
-	Busy    bool
+	Err     string // why nothing could be collected
 	S       *Snapshot
 	// Summary figures.
 	Version, RedisVersion, Uptime, Memory, MaxMemory, Policy string
@@ -56,7 +56,7 @@ func servePage(w http.ResponseWriter, srv *resp.Server) {
 	p := &page{Now: time.Now(), Refresh: refreshSeconds}
 	status := http.StatusOK
 	if err != nil {
-		p.Busy, status = true, http.StatusServiceUnavailable
+		p.Err, status = err.Error(), http.StatusServiceUnavailable
 	} else {
 		p.fill(s)
 	}
@@ -92,8 +92,8 @@ func (p *page) fill(s *Snapshot) {
 	p.AOFStatus = s.Field("persistence", "aof_last_write_status")
 	p.Patterns = s.NumPatterns
 	p.MoreChannels = s.NumChannels - len(s.Channels)
-	p.HasQueues, p.HasUnacked = s.Queues != nil, s.Unacked != nil
-	p.HasSchedule, p.HasLock, p.HasResults = s.Schedule != nil, s.Locks != nil, s.Results != nil
+	p.HasQueues, p.HasUnacked = s.Has[cmdQueues], s.Has[cmdUnacked]
+	p.HasSchedule, p.HasLock, p.HasResults = s.Has[cmdSchedule], s.Has[cmdLock], s.Has[cmdResults]
 	sort.SliceStable(s.Queues, func(i, j int) bool {
 		a, b := s.Queues[i], s.Queues[j]
 		return a.DB < b.DB || a.DB == b.DB && a.Name < b.Name

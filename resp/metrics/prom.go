@@ -76,14 +76,14 @@ type Collector struct {
 	srv  *resp.Server
 	info []*prometheus.Desc // parallel to infoMetrics
 
-	up, lockHeld, buildInfo                                           *prometheus.Desc
-	cmdCalls, cmdSeconds, cmdFailed, cmdRejected                      *prometheus.Desc
-	dbKeys, dbExpiring, dbAvgTTL                                      *prometheus.Desc
-	pubsubSubscribers                                                 *prometheus.Desc
-	qMessages, qConsumers, qUnacked, qOldest, qRedelivered, qRestored *prometheus.Desc
-	rbDue, rbNext, rbOverdue, rbRuns, rbEnabled                       *prometheus.Desc
-	lockHolder, lockTTL, lockTimeout                                  *prometheus.Desc
-	results, resBytes, resNoTTL, resGroups, resChords, resReplies     *prometheus.Desc
+	up, lockHeld, buildInfo                                              *prometheus.Desc
+	cmdCalls, cmdSeconds, cmdFailed, cmdRejected                         *prometheus.Desc
+	dbKeys, dbExpiring, dbAvgTTL                                         *prometheus.Desc
+	pubsubSubscribers                                                    *prometheus.Desc
+	qMessages, qConsumers, qUnacked, qOldest, qRedelivered, qRestored    *prometheus.Desc
+	rbDue, rbNext, rbLastRun, rbOverdue, rbRuns, rbEnabled, rbConsistent *prometheus.Desc
+	lockHolder, lockTTL, lockTimeout, lockInterval, lockWarnings         *prometheus.Desc
+	results, resBytes, resNoTTL, resGroups, resChords, resReplies        *prometheus.Desc
 }
 
 // NewCollector returns the collector of srv's metrics.
@@ -109,14 +109,19 @@ func NewCollector(srv *resp.Server) *Collector {
 	c.qOldest = desc("queue_oldest_unacked_age_seconds", "Age of the oldest unacked message of a Kombu queue.", "db", "prefix", "queue")
 	c.qRedelivered = desc("queue_unacked_redelivered", "Unacked messages of a Kombu queue that are redeliveries.", "db", "prefix", "queue")
 	c.qRestored = desc("queue_restored_total", "Messages restored (redelivered) into a Kombu queue since the server started.", "db", "prefix", "queue")
-	c.rbDue = desc("redbeat_due_timestamp_seconds", "Due time of a RedBeat entry in its schedule zset (Unix seconds).", "db", "prefix", "entry")
-	c.rbNext = desc("redbeat_next_run_timestamp_seconds", "Next run of a RedBeat entry computed by the server (Unix seconds).", "db", "prefix", "entry")
-	c.rbOverdue = desc("redbeat_overdue", "1 when a RedBeat entry is past its due time.", "db", "prefix", "entry")
-	c.rbRuns = desc("redbeat_entry_runs", "total_run_count of a RedBeat entry.", "db", "prefix", "entry")
-	c.rbEnabled = desc("redbeat_entry_enabled", "1 when a RedBeat entry is enabled.", "db", "prefix", "entry")
+	entry := []string{"db", "prefix", "entry"}
+	c.rbDue = desc("redbeat_due_timestamp_seconds", "Due time of a RedBeat entry: its score in the schedule zset (Unix seconds).", entry...)
+	c.rbNext = desc("redbeat_next_run_timestamp_seconds", "Next run of a RedBeat entry computed by the server from its schedule (Unix seconds).", entry...)
+	c.rbLastRun = desc("redbeat_last_run_timestamp_seconds", "Last run of a RedBeat entry (meta last_run_at, Unix seconds).", entry...)
+	c.rbOverdue = desc("redbeat_overdue", "1 when an enabled RedBeat entry is past its due time.", entry...)
+	c.rbRuns = desc("redbeat_entry_runs", "total_run_count of a RedBeat entry.", entry...)
+	c.rbEnabled = desc("redbeat_entry_enabled", "1 when a RedBeat entry is enabled.", entry...)
+	c.rbConsistent = desc("redbeat_entry_consistent", "0 when REDBEAT.SCHEDULE flags an inconsistency (zset member without hash, hash not scheduled, due time not the computed next run).", entry...)
 	c.lockHolder = desc("redbeat_lock_held", "1 when a beat holds the RedBeat lock.", "db", "prefix")
 	c.lockTTL = desc("redbeat_lock_ttl_seconds", "Time left on the RedBeat lock.", "db", "prefix")
 	c.lockTimeout = desc("redbeat_lock_timeout_seconds", "Lock timeout observed from the beat's SET ... PX.", "db", "prefix")
+	c.lockInterval = desc("redbeat_lock_extension_interval_seconds", "Time between the beat's last two lock extensions.", "db", "prefix")
+	c.lockWarnings = desc("redbeat_lock_warnings_total", "Late extensions and expiries of the RedBeat lock (beat_max_loop_interval vs redbeat_lock_timeout).", "db", "prefix")
 	c.results = desc("results", "Celery task results by state (RESULTS.STATS).", "db", "state")
 	c.resBytes = desc("results_bytes", "Bytes of Celery result, group, chord and reply keys.", "db")
 	c.resNoTTL = desc("results_without_ttl", "Celery result keys without a TTL.", "db")
@@ -135,8 +140,8 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	}
 	for _, d := range []*prometheus.Desc{c.up, c.lockHeld, c.buildInfo, c.cmdCalls, c.cmdSeconds, c.cmdFailed,
 		c.cmdRejected, c.dbKeys, c.dbExpiring, c.dbAvgTTL, c.pubsubSubscribers, c.qMessages, c.qConsumers,
-		c.qUnacked, c.qOldest, c.qRedelivered, c.qRestored, c.rbDue, c.rbNext, c.rbOverdue, c.rbRuns, c.rbEnabled, c.lockHolder,
-		c.lockTTL, c.lockTimeout, c.results, c.resBytes, c.resNoTTL, c.resGroups, c.resChords, c.resReplies} {
+		c.qUnacked, c.qOldest, c.qRedelivered, c.qRestored, c.rbDue, c.rbNext, c.rbLastRun, c.rbOverdue, c.rbRuns, c.rbEnabled, c.rbConsistent,
+		c.lockHolder, c.lockTTL, c.lockTimeout, c.lockInterval, c.lockWarnings, c.results, c.resBytes, c.resNoTTL, c.resGroups, c.resChords, c.resReplies} {
 		ch <- d
 	}
 }
@@ -231,26 +236,34 @@ func (c *Collector) collectExtensions(e *emitter, s *Snapshot) {
 		e.emit(c.qRestored, prometheus.CounterValue, float64(q.Restored), db, q.Prefix, q.Name)
 	}
 	for _, r := range s.Schedule {
-		db := strconv.Itoa(r.DB)
+		l := []string{strconv.Itoa(r.DB), r.Prefix, r.Name}
 		if r.Due > 0 {
-			gauge(e, c.rbDue, r.Due, db, r.Prefix, r.Name)
+			gauge(e, c.rbDue, r.Due, l...)
 		}
 		if r.Next > 0 {
-			gauge(e, c.rbNext, r.Next, db, r.Prefix, r.Name)
+			gauge(e, c.rbNext, r.Next, l...)
 		}
-		gauge(e, c.rbOverdue, boolFloat(r.Overdue), db, r.Prefix, r.Name)
-		gauge(e, c.rbRuns, float64(r.RunCount), db, r.Prefix, r.Name)
-		gauge(e, c.rbEnabled, boolFloat(r.Enabled), db, r.Prefix, r.Name)
+		if r.LastRun > 0 {
+			gauge(e, c.rbLastRun, r.LastRun, l...)
+		}
+		gauge(e, c.rbOverdue, boolFloat(r.Overdue), l...)
+		gauge(e, c.rbRuns, float64(r.RunCount), l...)
+		gauge(e, c.rbEnabled, boolFloat(r.Enabled), l...)
+		gauge(e, c.rbConsistent, boolFloat(r.Consistent), l...)
 	}
-	for _, l := range s.Locks {
-		db := strconv.Itoa(l.DB)
-		gauge(e, c.lockHolder, boolFloat(l.Holder != ""), db, l.Prefix)
-		if l.Holder != "" {
-			gauge(e, c.lockTTL, l.TTL, db, l.Prefix)
+	for _, k := range s.Locks {
+		l := []string{strconv.Itoa(k.DB), k.Prefix}
+		gauge(e, c.lockHolder, boolFloat(k.Holder != ""), l...)
+		if k.Holder != "" && k.HasTTL {
+			gauge(e, c.lockTTL, k.TTL, l...)
 		}
-		if l.Timeout > 0 {
-			gauge(e, c.lockTimeout, l.Timeout, db, l.Prefix)
+		if k.Timeout > 0 {
+			gauge(e, c.lockTimeout, k.Timeout, l...)
 		}
+		if k.Interval > 0 {
+			gauge(e, c.lockInterval, k.Interval, l...)
+		}
+		e.emit(c.lockWarnings, prometheus.CounterValue, float64(k.Warnings), l...)
 	}
 	for _, r := range s.Results {
 		db := strconv.Itoa(r.DB)

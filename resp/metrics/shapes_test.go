@@ -139,6 +139,81 @@ func shapeFixture() *resp.Extension {
 			kv(c, "default_ttl")
 			c.Int(0)
 		}},
+		{Name: "redbeat.schedule", Arity: -1, Flags: resp.Readonly, Run: func(c *resp.Client) {
+			c.Array(2)
+			entry := func(name, task string, sched func(), last, runs, due, next any, overdue, consistent bool, flags ...string) {
+				c.Map(15)
+				for _, f := range [][2]string{{"prefix", "nadoo:redbeat:"}, {"name", name}, {"key", "nadoo:redbeat:" + name}, {"task", task}} {
+					kv(c, f[0])
+					c.BulkString(f[1])
+				}
+				kv(c, "schedule")
+				sched()
+				kv(c, "enabled")
+				c.Bool(true)
+				kv(c, "static")
+				c.Bool(true)
+				for _, f := range []struct {
+					k string
+					v any
+				}{{"last_run_at_ms", last}, {"total_run_count", runs}, {"due_at_ms", due}, {"next_run_at_ms", next}, {"next_run_in_ms", nil}} {
+					kv(c, f.k)
+					if n, ok := f.v.(int64); ok {
+						c.Int(n)
+					} else {
+						c.Null()
+					}
+				}
+				kv(c, "overdue")
+				c.Bool(overdue)
+				kv(c, "consistent")
+				c.Bool(consistent)
+				kv(c, "flags")
+				c.Array(len(flags))
+				for _, f := range flags {
+					c.BulkString(f)
+				}
+			}
+			entry("every-10s", "tasks.tick", func() {
+				c.Map(3)
+				kv(c, "type")
+				c.BulkString("interval")
+				kv(c, "every")
+				c.Double(10)
+				kv(c, "relative")
+				c.Bool(false)
+			}, int64(1795487260000), int64(12), int64(1795487270000), int64(1795487270000), false, true)
+			entry("<nightly>", "tasks.report", func() {
+				c.Map(7)
+				kv(c, "type")
+				c.BulkString("crontab")
+				for _, f := range [][2]string{{"minute", "0"}, {"hour", "3"}, {"day_of_week", "*"}, {"day_of_month", "*"}, {"month_of_year", "*"}, {"timezone", "UTC"}} {
+					kv(c, f[0])
+					c.BulkString(f[1])
+				}
+			}, nil, int64(0), nil, int64(1795491600000), false, false, "never_run", "not_scheduled")
+		}},
+		{Name: "redbeat.lock", Arity: -1, Flags: resp.Readonly, Run: func(c *resp.Client) {
+			c.Array(1)
+			c.Map(11)
+			kv(c, "prefix")
+			c.BulkString("nadoo:redbeat:")
+			kv(c, "key")
+			c.BulkString("nadoo:redbeat::lock")
+			kv(c, "holder")
+			c.BulkString("a24c0ffee")
+			for _, f := range [][2]any{{"ttl_ms", int64(21500)}, {"timeout_ms", int64(25000)}, {"acquired_at_ms", int64(1795487200000)},
+				{"last_extension_at_ms", int64(1795487265000)}, {"extension_interval_ms", int64(5000)}} {
+				kv(c, f[0].(string))
+				c.Int(f[1].(int64))
+			}
+			kv(c, "events")
+			c.Array(0)
+			kv(c, "warnings")
+			c.Int(2)
+			kv(c, "last_warning")
+			c.BulkString("late_extension")
+		}},
 	}, Info: func(add func(string, string)) {
 		add("fixture_things", "7")
 		add("fixture_mode", "on")
@@ -175,9 +250,23 @@ func TestExtensionReplyShapes(t *testing.T) {
 	assert.Equal(t, 7.0, sample(t, mf, "celerity_ext_fixture_things"), "an extension's numeric INFO field")
 	_, ok = mf["celerity_ext_fixture_mode"]
 	assert.False(t, ok, "text fields are not metrics")
-	// REDBEAT.* are absent from this fixture: left out, not failing.
-	_, ok = mf["celerity_redbeat_lock_held"]
-	assert.False(t, ok)
+	e := []string{"db", "0", "prefix", "nadoo:redbeat:", "entry", "every-10s"}
+	assert.Equal(t, 1795487270.0, sample(t, mf, "celerity_redbeat_due_timestamp_seconds", e...))
+	assert.Equal(t, 1795487270.0, sample(t, mf, "celerity_redbeat_next_run_timestamp_seconds", e...))
+	assert.Equal(t, 1795487260.0, sample(t, mf, "celerity_redbeat_last_run_timestamp_seconds", e...))
+	assert.Equal(t, 12.0, sample(t, mf, "celerity_redbeat_entry_runs", e...))
+	assert.Equal(t, 0.0, sample(t, mf, "celerity_redbeat_overdue", e...))
+	assert.Equal(t, 1.0, sample(t, mf, "celerity_redbeat_entry_consistent", e...))
+	n := []string{"db", "0", "prefix", "nadoo:redbeat:", "entry", "<nightly>"}
+	assert.Equal(t, 0.0, sample(t, mf, "celerity_redbeat_entry_consistent", n...))
+	_, ok = lookup(mf, "celerity_redbeat_due_timestamp_seconds", n...)
+	assert.False(t, ok, "not in the schedule zset: no due time")
+	lk := []string{"db", "0", "prefix", "nadoo:redbeat:"}
+	assert.Equal(t, 1.0, sample(t, mf, "celerity_redbeat_lock_held", lk...))
+	assert.Equal(t, 21.5, sample(t, mf, "celerity_redbeat_lock_ttl_seconds", lk...))
+	assert.Equal(t, 25.0, sample(t, mf, "celerity_redbeat_lock_timeout_seconds", lk...))
+	assert.Equal(t, 5.0, sample(t, mf, "celerity_redbeat_lock_extension_interval_seconds", lk...))
+	assert.Equal(t, 2.0, sample(t, mf, "celerity_redbeat_lock_warnings_total", lk...))
 
 	res, page := get(t, h.URL+"/", "", "")
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -187,5 +276,7 @@ func TestExtensionReplyShapes(t *testing.T) {
 	assert.Contains(t, page, `<span id="server-queued">6</span> / <span id="server-unacked">2</span>`)
 	assert.Regexp(t, `<tr data-tag="b37d-tag">.*tasks\.&lt;long&gt;.*>30s<.*id 42 .*127\.0\.0\.1:5555.*leased`, page)
 	assert.Regexp(t, `data-state="SUCCESS">SUCCESS: <b>4</b>.*data-col="tasks">5</td><td[^>]*data-col="without-ttl">3</td>`, page)
-	assert.Contains(t, page, "REDBEAT.SCHEDULE is not available on this server")
+	assert.Regexp(t, `<tr data-db="0" data-prefix="nadoo:redbeat:" data-entry="every-10s">.*tasks\.tick.*every 10s.*\d{4}-\d\d-\d\d .*data-col="runs">12</td>.*data-unix="1795487270.000">\d{4}-\d\d-\d\d `, page)
+	assert.Regexp(t, `data-entry="&lt;nightly&gt;">.*crontab minute=0 hour=3 .*never.*data-col="runs">0</td>.*<span class="warn">not_scheduled</span>`, page)
+	assert.Regexp(t, `<tr data-db="0" data-prefix="nadoo:redbeat:"><td[^>]*><span>db0 nadoo:redbeat::lock</span></td><td[^>]*><span data-col="holder">a24c0ffee</span></td><td[^>]*>21s</td><td[^>]*>25s</td><td[^>]*>5s</td>.*2 <span class="warn">late_extension</span>`, page)
 }

@@ -14,6 +14,10 @@ import (
 // owns the dataset (Redis answers -BUSY to INFO then).
 var errBusy = errors.New("busy running a script")
 
+// errNoInfo is why a collection failed on a server whose INFO command was
+// renamed away.
+var errNoInfo = errors.New("INFO is not available (rename-command)")
+
 // maxChannels bounds the pub/sub channels the status page lists: per-user
 // notification channels can number in the thousands. Counts stay exact.
 const maxChannels = 100
@@ -44,15 +48,14 @@ type Snapshot struct {
 	NumChannels int
 	Subscribers int64
 	NumPatterns int64
-	// Extension data per database; a nil slice means the command is not
-	// in the table (that extension is not present).
+	// The extensions' data, over the databases that have keys. Has tells
+	// which of their commands the server has (the extension is present).
 	Queues   []Queue
-	Unacked  []Unacked
+	Unacked  []Unacked // the oldest maxUnacked
 	Schedule []ScheduleEntry
 	Locks    []Lock
 	Results  []ResultStats
-	// Missing names the extension commands the server does not have.
-	Missing []string
+	Has      map[string]bool
 	// Failed lists extension commands that answered an error (command
 	// and error text; never arguments).
 	Failed []string
@@ -114,6 +117,11 @@ func Collect(srv *resp.Server) (*Snapshot, error) {
 	}
 	now := time.Now()
 	info = exec(srv, 0, "INFO", "everything")
+	if info.Kind != '$' {
+		// INFO renamed away (rename-command): nothing to report.
+		srv.Unlock()
+		return nil, errNoInfo
+	}
 	channels = exec(srv, 0, "PUBSUB", "CHANNELS")
 	if len(channels.Elems) > 0 {
 		argv := make([]string, 0, 2+len(channels.Elems))
