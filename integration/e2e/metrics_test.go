@@ -345,12 +345,16 @@ func TestStatusPageInChromium(t *testing.T) {
 		assert.True(t, v > 0 && v <= 25, "lock TTL %v", v)
 		_, found = value("celerity_redbeat_next_run_timestamp_seconds", "db", "1", "prefix", "redbeat:", "entry", "tick")
 		assert.True(t, found)
+		_, found = value("celerity_redbeat_lock_held", "db", "0", "prefix", "redbeat:")
+		assert.False(t, found, "no RedBeat in db 0")
 	}
 	if hasCommand(c, "RESULTS.STATS") {
 		v, _ := value("celerity_results", "db", "2", "state", "SUCCESS")
 		assert.Equal(t, 3.0, v)
 		v, _ = value("celerity_results", "db", "2", "state", "FAILURE")
 		assert.Equal(t, 1.0, v)
+		_, found := value("celerity_results_bytes", "db", "0")
+		assert.False(t, found, "a database without results has no results series")
 	}
 }
 

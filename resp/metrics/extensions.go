@@ -238,10 +238,36 @@ func (s *Snapshot) parseExtensions(ext map[string][]dbReply) {
 		}
 	}
 	sort.Strings(s.Failed)
+	s.dropEmpty()
 	sort.SliceStable(s.Unacked, func(i, j int) bool { return s.Unacked[i].Age > s.Unacked[j].Age })
 	if len(s.Unacked) > maxUnacked {
 		s.Unacked = s.Unacked[:maxUnacked]
 	}
+}
+
+// dropEmpty leaves out what only says "nothing here": REDBEAT.LOCK answers
+// for every configured prefix in every database, and RESULTS.STATS for
+// every database with keys. A lock stays when it is held, was seen used,
+// or guards entries of that database; results stay when there are some.
+func (s *Snapshot) dropEmpty() {
+	scheduled := map[string]bool{}
+	for _, e := range s.Schedule {
+		scheduled[strconv.Itoa(e.DB)+" "+e.Prefix] = true
+	}
+	locks := s.Locks[:0]
+	for _, l := range s.Locks {
+		if l.Holder != "" || l.Timeout > 0 || l.Warnings > 0 || l.LastExtension > 0 || scheduled[strconv.Itoa(l.DB)+" "+l.Prefix] {
+			locks = append(locks, l)
+		}
+	}
+	s.Locks = locks
+	results := s.Results[:0]
+	for _, r := range s.Results {
+		if r.Tasks+r.Groups+r.Chords+r.Replies > 0 {
+			results = append(results, r)
+		}
+	}
+	s.Results = results
 }
 
 func parseQueues(db int, v resp.Value) []Queue {

@@ -194,7 +194,27 @@ func shapeFixture() *resp.Extension {
 			}, nil, int64(0), nil, int64(1795491600000), false, false, "never_run", "not_scheduled")
 		}},
 		{Name: "redbeat.lock", Arity: -1, Flags: resp.Readonly, Run: func(c *resp.Client) {
-			c.Array(1)
+			c.Array(2)
+			// A configured prefix nobody uses in this database.
+			c.Map(11)
+			kv(c, "prefix")
+			c.BulkString("redbeat:")
+			kv(c, "key")
+			c.BulkString("redbeat::lock")
+			kv(c, "holder")
+			c.Null()
+			kv(c, "ttl_ms")
+			c.Int(-2)
+			for _, f := range []string{"timeout_ms", "acquired_at_ms", "last_extension_at_ms", "extension_interval_ms"} {
+				kv(c, f)
+				c.Null()
+			}
+			kv(c, "events")
+			c.Array(0)
+			kv(c, "warnings")
+			c.Int(0)
+			kv(c, "last_warning")
+			c.Null()
 			c.Map(11)
 			kv(c, "prefix")
 			c.BulkString("nadoo:redbeat:")
@@ -267,6 +287,8 @@ func TestExtensionReplyShapes(t *testing.T) {
 	assert.Equal(t, 25.0, sample(t, mf, "celerity_redbeat_lock_timeout_seconds", lk...))
 	assert.Equal(t, 5.0, sample(t, mf, "celerity_redbeat_lock_extension_interval_seconds", lk...))
 	assert.Equal(t, 2.0, sample(t, mf, "celerity_redbeat_lock_warnings_total", lk...))
+	_, ok = lookup(mf, "celerity_redbeat_lock_held", "db", "0", "prefix", "redbeat:")
+	assert.False(t, ok, "an unused prefix's lock is left out")
 
 	res, page := get(t, h.URL+"/", "", "")
 	require.Equal(t, http.StatusOK, res.StatusCode)
@@ -278,5 +300,6 @@ func TestExtensionReplyShapes(t *testing.T) {
 	assert.Regexp(t, `data-state="SUCCESS">SUCCESS: <b>4</b>.*data-col="tasks">5</td><td[^>]*data-col="without-ttl">3</td>`, page)
 	assert.Regexp(t, `<tr data-db="0" data-prefix="nadoo:redbeat:" data-entry="every-10s">.*tasks\.tick.*every 10s.*\d{4}-\d\d-\d\d .*data-col="runs">12</td>.*data-unix="1795487270.000">\d{4}-\d\d-\d\d `, page)
 	assert.Regexp(t, `data-entry="&lt;nightly&gt;">.*crontab minute=0 hour=3 .*never.*data-col="runs">0</td>.*<span class="warn">not_scheduled</span>`, page)
+	assert.NotContains(t, page, "db0 redbeat::lock")
 	assert.Regexp(t, `<tr data-db="0" data-prefix="nadoo:redbeat:"><td[^>]*><span>db0 nadoo:redbeat::lock</span></td><td[^>]*><span data-col="holder">a24c0ffee</span></td><td[^>]*>21s</td><td[^>]*>25s</td><td[^>]*>5s</td>.*2 <span class="warn">late_extension</span>`, page)
 }
