@@ -12,13 +12,16 @@
 //     server without one serves loopback clients only while protected-mode
 //     is yes. A failed check is 401 (or 403 for protected mode) and runs
 //     nothing.
-//   - Data is collected on request, never in the background: one hold of
-//     the engine lock runs INFO everything, PUBSUB CHANNELS/NUMSUB/NUMPAT
-//     and, for every database that has keys, the extensions' read-only
-//     commands (KOMBU.QUEUES, KOMBU.UNACKED, REDBEAT.SCHEDULE, REDBEAT.LOCK,
-//     RESULTS.STATS) through Server.Exec; replies are parsed after the lock
-//     is released. celerity_metrics_lock_seconds reports the hold. Like a
-//     redis_exporter scrape, these commands count in INFO commandstats.
+//   - Data is collected on request, never in the background, in steps that
+//     each take the engine lock on their own: INFO everything; PUBSUB
+//     CHANNELS/NUMSUB/NUMPAT; then, for every database that has keys, each of
+//     the extensions' read-only commands (KOMBU.QUEUES, KOMBU.UNACKED,
+//     REDBEAT.SCHEDULE, REDBEAT.LOCK, RESULTS.STATS), all through
+//     Server.Exec. Clients are served between steps, so a scrape stalls them
+//     at most for its slowest command (celerity_metrics_lock_seconds), at the
+//     price of figures from slightly different instants. Replies are parsed
+//     outside the lock. Like a redis_exporter scrape, these commands count in
+//     INFO commandstats.
 //   - The package knows the extensions only by their commands' replies: it
 //     imports none of kombu/, redbeat/, results/. A command the table lacks
 //     (extension absent) leaves its part out of /metrics and says so on the

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	stdlog "log"
 	"net"
 	"net/http"
 	"strconv"
@@ -144,7 +145,9 @@ func Listen(srv *resp.Server, log zerolog.Logger) (*Endpoint, error) {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       60 * time.Second,
 		MaxHeaderBytes:    16 << 10,
-		ErrorLog:          nil,
+		// net/http's own complaints (bad requests, accept errors) go to
+		// the server log, not to stderr.
+		ErrorLog: stdlog.New(log, "metrics port: ", 0),
 	}}
 	for _, b := range binds {
 		optional := strings.HasPrefix(b, "-")

@@ -76,7 +76,7 @@ type Collector struct {
 	srv  *resp.Server
 	info []*prometheus.Desc // parallel to infoMetrics
 
-	up, lockHeld, buildInfo                                              *prometheus.Desc
+	up, lockHeld, took, buildInfo                                        *prometheus.Desc
 	cmdCalls, cmdSeconds, cmdFailed, cmdRejected                         *prometheus.Desc
 	dbKeys, dbExpiring, dbAvgTTL                                         *prometheus.Desc
 	pubsubSubscribers                                                    *prometheus.Desc
@@ -93,7 +93,8 @@ func NewCollector(srv *resp.Server) *Collector {
 		c.info = append(c.info, desc(m.name, m.help))
 	}
 	c.up = desc("up", "1 when the scrape could read the server; 0 while a script past its time limit holds it.")
-	c.lockHeld = desc("metrics_lock_seconds", "How long this scrape held the engine lock.")
+	c.lockHeld = desc("metrics_lock_seconds", "Longest single hold of the engine lock during this scrape (each collection step holds it on its own): the longest stall it caused other clients.")
+	c.took = desc("metrics_collect_seconds", "Time this scrape took to collect its data.")
 	c.buildInfo = desc("build_info", "Celerity's version and the Redis version it is compatible with.", "version", "redis_version")
 	c.cmdCalls = desc("command_calls_total", "Calls per command (INFO commandstats).", "command")
 	c.cmdSeconds = desc("command_duration_seconds_total", "Time spent per command (INFO commandstats usec).", "command")
@@ -138,7 +139,7 @@ func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range c.info {
 		ch <- d
 	}
-	for _, d := range []*prometheus.Desc{c.up, c.lockHeld, c.buildInfo, c.cmdCalls, c.cmdSeconds, c.cmdFailed,
+	for _, d := range []*prometheus.Desc{c.up, c.lockHeld, c.took, c.buildInfo, c.cmdCalls, c.cmdSeconds, c.cmdFailed,
 		c.cmdRejected, c.dbKeys, c.dbExpiring, c.dbAvgTTL, c.pubsubSubscribers, c.qMessages, c.qConsumers,
 		c.qUnacked, c.qOldest, c.qRedelivered, c.qRestored, c.rbDue, c.rbNext, c.rbLastRun, c.rbOverdue, c.rbRuns, c.rbEnabled, c.rbConsistent,
 		c.lockHolder, c.lockTTL, c.lockTimeout, c.lockInterval, c.lockWarnings, c.results, c.resBytes, c.resNoTTL, c.resGroups, c.resChords, c.resReplies} {
@@ -192,6 +193,7 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	}
 	gauge(e, c.up, 1)
 	gauge(e, c.lockHeld, s.LockHeld.Seconds())
+	gauge(e, c.took, s.Took.Seconds())
 	gauge(e, c.buildInfo, 1, s.Field("server", "celerity_version"), s.Field("server", "redis_version"))
 	for i, m := range infoMetrics {
 		raw, ok := s.Info[m.section][m.field]

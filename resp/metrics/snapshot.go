@@ -31,8 +31,9 @@ const maxUnacked = 20
 // agree with each other.
 type Snapshot struct {
 	Time time.Time
-	// LockHeld is how long the collection held the engine lock.
-	LockHeld time.Duration
+	// LockHeld is the longest single hold of the engine lock the
+	// collection took; Took, the whole collection.
+	LockHeld, Took time.Duration
 	// Info is INFO everything by section (lower case) and field.
 	Info map[string]map[string]string
 	// Sections lists the INFO sections in the order INFO gave them.
@@ -100,38 +101,42 @@ const (
 	cmdResults  = "RESULTS.STATS"
 )
 
-// Collect takes a snapshot. It holds the engine lock only while it runs the
-// commands; parsing their replies happens after. It runs INFO, PUBSUB and
-// the extensions' read-only commands through srv.Exec, so they count in
-// INFO commandstats as a redis_exporter scrape would.
+// Collect takes a snapshot. Each step takes the engine lock on its own,
+// for as long as its commands run: INFO; the PUBSUB trio; then every
+// extension command in every database with keys. Clients are served
+// between steps, so the longest stall a scrape causes is its slowest
+// command, not their sum (LockHeld reports it). Replies are parsed after
+// the lock is released. The commands run through srv.Exec, so they count
+// in INFO commandstats as a redis_exporter scrape would.
 func Collect(srv *resp.Server) (*Snapshot, error) {
 	var (
-		info, channels, numpat resp.Value
-		numsub                 resp.Value
-		ext                    = map[string][]dbReply{}
+		l                              = locked{srv: srv}
+		info, channels, numsub, numpat resp.Value
+		ext                            = map[string][]dbReply{}
 	)
-	srv.Lock()
-	if srv.ScriptRunning() {
-		srv.Unlock()
-		return nil, errBusy
+	start := time.Now()
+	if err := l.run(func() {
+		info = exec(srv, 0, "INFO", "everything")
+	}); err != nil {
+		return nil, err
 	}
-	now := time.Now()
-	info = exec(srv, 0, "INFO", "everything")
 	if info.Kind != '$' {
-		// INFO renamed away (rename-command): nothing to report.
-		srv.Unlock()
-		return nil, errNoInfo
+		return nil, errNoInfo // INFO renamed away (rename-command)
 	}
-	channels = exec(srv, 0, "PUBSUB", "CHANNELS")
-	if len(channels.Elems) > 0 {
-		argv := make([]string, 0, 2+len(channels.Elems))
-		argv = append(argv, "PUBSUB", "NUMSUB")
-		for _, e := range channels.Elems {
-			argv = append(argv, e.Str)
+	if err := l.run(func() {
+		channels = exec(srv, 0, "PUBSUB", "CHANNELS")
+		if len(channels.Elems) > 0 {
+			argv := make([]string, 0, 2+len(channels.Elems))
+			argv = append(argv, "PUBSUB", "NUMSUB")
+			for _, e := range channels.Elems {
+				argv = append(argv, e.Str)
+			}
+			numsub = exec(srv, 0, argv...)
 		}
-		numsub = exec(srv, 0, argv...)
+		numpat = exec(srv, 0, "PUBSUB", "NUMPAT")
+	}); err != nil {
+		return nil, err
 	}
-	numpat = exec(srv, 0, "PUBSUB", "NUMPAT")
 	dbs := parseKeyspace(info.Str)
 	for _, run := range []struct {
 		name string
@@ -145,33 +150,58 @@ func Collect(srv *resp.Server) (*Snapshot, error) {
 		{cmdLock, func(int) []string { return []string{cmdLock} }},
 		{cmdResults, func(db int) []string { return []string{cmdResults, "DB", strconv.Itoa(db)} }},
 	} {
+		replies := []dbReply{}
 		for _, db := range dbs {
-			v := exec(srv, db.DB, run.argv(db.DB)...)
+			var v resp.Value
+			if err := l.run(func() { v = exec(srv, db.DB, run.argv(db.DB)...) }); err != nil {
+				return nil, err
+			}
 			if unknownCommand(v) {
-				ext[run.name] = nil
+				replies = nil // the extension is not there
 				break
 			}
-			ext[run.name] = append(ext[run.name], dbReply{db: db.DB, v: v})
+			replies = append(replies, dbReply{db: db.DB, v: v})
 		}
-		if _, ok := ext[run.name]; !ok && len(dbs) == 0 {
-			// An empty server: probe once so the page can tell an absent
-			// extension from an empty one.
-			if unknownCommand(exec(srv, 0, "COMMAND", "INFO", run.name)) {
-				ext[run.name] = nil
-			} else {
-				ext[run.name] = []dbReply{}
+		if len(dbs) == 0 {
+			// An empty server: ask the table, so the page can tell an
+			// absent extension from an empty one.
+			var v resp.Value
+			if err := l.run(func() { v = exec(srv, 0, "COMMAND", "INFO", run.name) }); err != nil {
+				return nil, err
+			}
+			if unknownCommand(v) {
+				replies = nil
 			}
 		}
+		ext[run.name] = replies
 	}
-	held := time.Since(now)
-	srv.Unlock()
 
-	s := &Snapshot{Time: now, LockHeld: held, DBs: dbs}
+	s := &Snapshot{Time: start, LockHeld: l.max, Took: time.Since(start), DBs: dbs}
 	s.Info, s.Sections = parseInfo(info.Str)
 	s.Commands = parseCommandstats(s.Info["commandstats"])
 	s.parsePubsub(channels, numsub, numpat)
 	s.parseExtensions(ext)
 	return s, nil
+}
+
+// locked runs collection steps each under its own hold of the engine lock.
+type locked struct {
+	srv *resp.Server
+	max time.Duration // the longest hold
+}
+
+// run runs f under the engine lock, unless a script past its time limit
+// owns the server (Redis would answer -BUSY): then errBusy.
+func (l *locked) run(f func()) error {
+	l.srv.Lock()
+	defer l.srv.Unlock()
+	if l.srv.ScriptRunning() {
+		return errBusy
+	}
+	start := time.Now()
+	f()
+	l.max = max(l.max, time.Since(start))
+	return nil
 }
 
 // dbReply is an extension command's reply for one database.
