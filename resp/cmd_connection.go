@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"crypto/subtle"
 	"fmt"
 	"strings"
 	"time"
@@ -86,18 +87,27 @@ func resetCommand(c *Client) {
 	c.Status("RESET")
 }
 
-// authenticate checks a username/password pair against the default user
-// (requirepass). A user with no password accepts any password.
+// authenticate checks a username/password pair as AUTH does and, when it
+// matches, authenticates the client as that user.
 func (c *Client) authenticate(user, pass []byte) bool {
-	if string(user) != "default" {
-		return false
-	}
-	if want := c.srv.cfg.requirePass; want != "" && string(pass) != want {
+	if !c.srv.CheckPassword(string(user), string(pass)) {
 		return false
 	}
 	c.authenticated = true
 	c.user = "default"
 	return true
+}
+
+// CheckPassword reports whether AUTH user pass would succeed: today the
+// default user with requirepass (a user with no password accepts any
+// password). It is the one check every way in shares (AUTH, HELLO AUTH, the
+// metrics port's basic auth). Engine lock.
+func (s *Server) CheckPassword(user, pass string) bool {
+	if user != "default" {
+		return false
+	}
+	want := s.cfg.requirePass
+	return want == "" || subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1
 }
 
 func authCommand(c *Client) {

@@ -37,9 +37,9 @@ type CeleryConfig struct {
 	// on; empty = the same as bind.
 	MetricsBind []string
 	// MetricsAuth is metrics-auth: with yes (the default) the metrics port
-	// asks for the same credentials as the server (HTTP basic auth with a
-	// user and password, or any user and requirepass) whenever the server
-	// has a password.
+	// asks for the same credentials as the server whenever the server has
+	// a password: HTTP basic auth, user and password checked as AUTH would
+	// (an empty user is the default user, as in AUTH <password>).
 	MetricsAuth bool
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/celerity/celerity/redbeat"
 	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/conffile"
+	"github.com/celerity/celerity/resp/metrics"
 	"github.com/celerity/celerity/results"
 )
 
@@ -85,6 +86,14 @@ func run(args []string) int {
 		log.Warn().Msg(err.Error())
 		return 1
 	}
+	// The metrics port (off unless metrics-port is set) serves during the
+	// AOF load too, so the status page shows the load.
+	mep, err := metrics.Listen(srv, log)
+	if err != nil {
+		log.Warn().Msg(err.Error())
+		return 1
+	}
+	defer mep.Close()
 	log.Info().Msg(fmt.Sprintf("Running mode=standalone, port=%d.", cfg.Port))
 	log.Info().Msg(fmt.Sprintf("Server initialized (GOMAXPROCS=%d)", runtime.GOMAXPROCS(0)))
 
