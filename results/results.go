@@ -16,7 +16,7 @@ import (
 // keys or walkBudget of time per tick, for as long as RESULTS.STATS was
 // asked about it in the last walkKeepAlive.
 const (
-	walkSyncMax    = 100_000
+	walkSyncMax    = 10_000
 	walkBudgetKeys = 20_000
 	walkBudget     = 2 * time.Millisecond
 	walkKeepAlive  = time.Minute
