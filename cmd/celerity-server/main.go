@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/celerity/celerity/kombu"
 	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/conffile"
 )
@@ -73,7 +74,8 @@ func run(args []string) int {
 		log.Warn().Msg("Warning: no config file specified, using the default config. In order to specify a config file use celerity-server /path/to/redis.conf")
 	}
 	exe, _ := os.Executable()
-	srv, err := resp.NewServer(cfg, resp.Options{Logger: log, Executable: exe})
+	srv, err := resp.NewServer(cfg, resp.Options{Logger: log, Executable: exe,
+		Extensions: []*resp.Extension{kombu.New(log).Extension()}})
 	if err != nil {
 		log.Warn().Msg("Fatal error initializing the server: " + err.Error())
 		return 1
