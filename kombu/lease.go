@@ -43,13 +43,14 @@ type queueKey struct {
 type delivery struct {
 	owner     int64 // client that wrote the ZADD; 0 once it closed
 	delivered int64 // ms: the score of the ZADD that recorded it
+	since     int64 // ms, server clock: when the ZADD was seen (kombu-lease-max)
 	restores  int   // times a restore of this tag was seen
 	expired   bool  // the lease reached kombu-lease-max (logged once)
 }
 
 // leased reports whether the lease keeps this delivery's score fresh.
 func (d *delivery) leased(on bool, maxMs, now int64) bool {
-	return on && d.owner != 0 && (maxMs <= 0 || now-d.delivered < maxMs)
+	return on && d.owner != 0 && (maxMs <= 0 || now-d.since < maxMs)
 }
 
 // pendingDel is an HDEL of unacked tags a client just made: a restore if the
@@ -186,12 +187,13 @@ func (k *Kombu) onZadd(c *resp.Client, argv [][]byte) {
 		if f, err := strconv.ParseFloat(string(argv[i]), 64); err == nil && !math.IsInf(f, 0) && f >= 0 {
 			at = scoreMs(f)
 		}
-		k.record(tagKey{db: c.DB().ID(), index: key, tag: string(argv[i+1])}, c.ID(), at)
+		k.record(tagKey{db: c.DB().ID(), index: key, tag: string(argv[i+1])}, c.ID(), at, now)
 	}
 }
 
-// record notes a delivery of tk written by owner at (ms).
-func (k *Kombu) record(tk tagKey, owner, at int64) {
+// record notes a delivery of tk written by owner, delivered at (Kombu's
+// score) and seen now (ms).
+func (k *Kombu) record(tk tagKey, owner, at, now int64) {
 	tr := &k.tr
 	d := tr.deliveries[tk]
 	if d == nil {
@@ -204,7 +206,7 @@ func (k *Kombu) record(tk tagKey, owner, at int64) {
 	} else {
 		tr.disown(tk, d)
 	}
-	d.owner, d.delivered, d.expired = owner, at, false
+	d.owner, d.delivered, d.since, d.expired = owner, at, now, false
 	tr.own(owner, tk)
 }
 

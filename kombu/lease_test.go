@@ -90,9 +90,15 @@ func TestLeaseMax(t *testing.T) {
 	})
 	worker, obs := f.dial(), f.dial()
 	deliver(t, worker, "", "tag-1", t0, payload("tag-1", "a", "b", "", "celery", 0, false))
+	// A worker whose clock is an hour behind: the bound runs on the
+	// server's clock, from when the delivery was seen.
+	deliver(t, worker, "", "tag-skew", t0-3600_000, payload("tag-skew", "a", "b", "", "celery", 0, false))
 	last := f.advance(9 * time.Second)
-	require.Eventually(t, func() bool { return zscoreMs(t, obs, "unacked_index", "tag-1") == last },
-		10*time.Second, 2*time.Millisecond)
+	require.Eventually(t, func() bool {
+		return zscoreMs(t, obs, "unacked_index", "tag-1") == last &&
+			zscoreMs(t, obs, "unacked_index", "tag-skew") == last
+	}, 10*time.Second, 2*time.Millisecond)
+	ack(t, worker, "", "tag-skew")
 	f.advance(2 * time.Second) // 11 s after the delivery
 	f.swept()
 	assert.Equal(t, last, zscoreMs(t, obs, "unacked_index", "tag-1"))
