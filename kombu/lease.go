@@ -317,7 +317,7 @@ type batchKey struct {
 }
 
 // cron is the Cron hook: about once a second it forgets deliveries that left
-// their index (acked or removed in ways the hooks do not follow: DEL,
+// their index or hash (acked or removed in ways the hooks do not follow: DEL,
 // FLUSHDB, expiry) and, with the lease on, rewrites the stale scores of the
 // deliveries whose writer is still connected.
 func (k *Kombu) cron(time.Time) {
@@ -344,6 +344,18 @@ func (k *Kombu) cron(time.Time) {
 			tr.forget(tk)
 			continue
 		}
+		if !k.held(tk) {
+			// Kombu writes the hash field in the ZADD's MULTI: an index
+			// entry without one is not a live delivery (someone else's
+			// zset, or Channel._restore's leftover) and is not followed.
+			if now-d.since >= refreshEveryMs {
+				if d.restores > 0 {
+					tr.keepRestores(tk, d.restores)
+				}
+				tr.forget(tk)
+			}
+			continue
+		}
 		if !d.leased(on, maxMs, now) {
 			if on && d.owner != 0 && !d.expired {
 				d.expired = true
@@ -354,9 +366,6 @@ func (k *Kombu) cron(time.Time) {
 		}
 		if now-scoreMs(score) < refreshEveryMs {
 			continue
-		}
-		if !k.held(tk) {
-			continue // only Kombu's own entries
 		}
 		bk := batchKey{db: tk.db, index: tk.index}
 		batches[bk] = append(batches[bk], tk.tag)

@@ -40,6 +40,10 @@ func TestLeaseRefreshesWhileWriterConnected(t *testing.T) {
 	require.Eventually(t, func() bool { return zscoreMs(t, obs, "unacked_index", "tag-1") == now },
 		10*time.Second, 2*time.Millisecond, "the leased score follows the clock")
 	assert.Equal(t, t0, zscoreMs(t, obs, "unacked_index", "foreign"))
+	f.srv.Lock()
+	_, followed := f.k.tr.deliveries[tagKey{index: "unacked_index", tag: "foreign"}]
+	f.srv.Unlock()
+	assert.False(t, followed, "an index entry without its hash field is forgotten")
 	assert.Equal(t, byte('_'), obs.Do("ZSCORE", "unacked_index", "tag-2").Kind, "XX: an acked tag stays gone")
 	u := rows(t, obs.Do("KOMBU.UNACKED"))
 	require.Len(t, u, 1)
