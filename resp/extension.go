@@ -47,6 +47,10 @@ type Extension struct {
 	Cron func(now time.Time)
 	// Info adds the fields of the extension's INFO section. Engine lock.
 	Info func(add func(field, value string))
+	// Attach runs once, when NewServer has built the server that carries
+	// the extension and before it serves anyone: Cron and Info get no
+	// server, so an extension keeps this one for them.
+	Attach func(s *Server)
 }
 
 // extensions is the server's plugged-in extensions and the client their writes
@@ -68,6 +72,15 @@ func (m *extensions) init(list []*Extension) {
 		}
 		if mod.Closed != nil {
 			m.closed = append(m.closed, mod)
+		}
+	}
+}
+
+// attachExtensions hands the built server to the extensions' Attach hooks.
+func (s *Server) attachExtensions() {
+	for _, m := range s.ext.list {
+		if m.Attach != nil {
+			m.Attach(s)
 		}
 	}
 }

@@ -19,10 +19,11 @@ import (
 // through the table like a client's.
 func TestExtensionHooks(t *testing.T) {
 	var (
-		mu      sync.Mutex
-		written []string
-		closed  []int64
-		ticks   = make(chan struct{}, 1)
+		mu       sync.Mutex
+		written  []string
+		closed   []int64
+		ticks    = make(chan struct{}, 1)
+		attached *resp.Server
 	)
 	ext := &resp.Extension{
 		Name: "probe",
@@ -49,9 +50,11 @@ func TestExtensionHooks(t *testing.T) {
 			default:
 			}
 		},
-		Info: func(add func(string, string)) { add("probe_field", "1") },
+		Info:   func(add func(string, string)) { add("probe_field", "1") },
+		Attach: func(s *resp.Server) { attached = s },
 	}
 	s := resptest.NewServer(t, resptest.WithExtensions(ext))
+	require.Same(t, s.Server, attached, "Attach hands over the server before it serves")
 	c := resptest.Dial(t, s.Addr())
 	id := c.Do("CLIENT", "ID").Int
 

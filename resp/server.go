@@ -217,6 +217,7 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 	s.ks = keyspace.New(cfg.Databases, clock, s)
 	s.ks.SetLimits(cfg.Limits)
 	s.applyEviction()
+	s.attachExtensions()
 	return s, nil
 }
 

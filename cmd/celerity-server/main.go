@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"syscall"
 
+	"github.com/celerity/celerity/kombu"
 	"github.com/celerity/celerity/redbeat"
 	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/conffile"
@@ -77,7 +78,11 @@ func run(args []string) int {
 	}
 	exe, _ := os.Executable()
 	srv, err := resp.NewServer(cfg, resp.Options{Logger: log, Executable: exe,
-		Extensions: []*resp.Extension{redbeat.New(log).Extension(), results.New(log).Extension()}})
+		Extensions: []*resp.Extension{
+			kombu.New(log).Extension(),
+			redbeat.New(log).Extension(),
+			results.New(log).Extension(),
+		}})
 	if err != nil {
 		log.Warn().Msg("Fatal error initializing the server: " + err.Error())
 		return 1

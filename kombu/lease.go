@@ -1,0 +1,411 @@
+package kombu
+
+import (
+	"bytes"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/celerity/celerity/keyspace"
+	"github.com/celerity/celerity/resp"
+)
+
+const (
+	// refreshEveryMs is how stale a leased score may get before Cron
+	// rewrites it. Kombu restores an entry once its score is
+	// visibility_timeout old, so any visibility_timeout comfortably above
+	// this (plus one cron tick) is safe.
+	refreshEveryMs = 1000
+	// refreshBatch bounds the members of one refreshing ZADD, so no single
+	// unit grows with the number of unacked messages.
+	refreshBatch = 256
+	// maxRestoredTags bounds the restore counts kept for tags waiting in a
+	// queue for their redelivery (oldest forgotten first).
+	maxRestoredTags = 65536
+)
+
+// tagKey names one delivery: its tag in one unacked_index of one database.
+type tagKey struct {
+	db    int
+	index string // "<prefix>unacked_index"
+	tag   string
+}
+
+// queueKey names one queue of one namespace.
+type queueKey struct {
+	db            int
+	prefix, queue string
+}
+
+// delivery is what the server saw of one entry of an unacked_index.
+type delivery struct {
+	owner     int64 // client that wrote the ZADD; 0 once it closed
+	delivered int64 // ms: the score of the ZADD that recorded it
+	since     int64 // ms, server clock: when the ZADD was seen (kombu-lease-max)
+	restores  int   // times a restore of this tag was seen
+	expired   bool  // the lease reached kombu-lease-max (logged once)
+}
+
+// leased reports whether the lease keeps this delivery's score fresh.
+func (d *delivery) leased(on bool, maxMs, now int64) bool {
+	return on && d.owner != 0 && (maxMs <= 0 || now-d.since < maxMs)
+}
+
+// pendingDel is an HDEL of unacked tags a client just made: a restore if the
+// client's next writes push a payload carrying the tag, an ack otherwise.
+type pendingDel struct {
+	db      int
+	prefix  string
+	tags    []string
+	counted []bool
+}
+
+// tracker is the in-memory record the Written, Closed and Cron hooks keep.
+type tracker struct {
+	deliveries    map[tagKey]*delivery
+	byOwner       map[int64]map[tagKey]struct{}
+	restoredTags  map[tagKey]int // restores of tags not currently delivered
+	restoredOrder []tagKey       // FIFO bounding restoredTags
+	pending       map[int64]*pendingDel
+	queueRestores map[queueKey]int64
+	totalRestores int64
+	refreshes     int64 // scores rewritten by leases
+	lastTick      int64 // ms of the last sweep
+	cronAt        int64 // ms of the last Cron call (tests wait on it)
+}
+
+func (tr *tracker) init() {
+	tr.deliveries = make(map[tagKey]*delivery)
+	tr.byOwner = make(map[int64]map[tagKey]struct{})
+	tr.restoredTags = make(map[tagKey]int)
+	tr.pending = make(map[int64]*pendingDel)
+	tr.queueRestores = make(map[queueKey]int64)
+}
+
+func (tr *tracker) own(owner int64, tk tagKey) {
+	m := tr.byOwner[owner]
+	if m == nil {
+		m = make(map[tagKey]struct{})
+		tr.byOwner[owner] = m
+	}
+	m[tk] = struct{}{}
+}
+
+func (tr *tracker) disown(tk tagKey, d *delivery) {
+	if d.owner == 0 {
+		return
+	}
+	if m := tr.byOwner[d.owner]; m != nil {
+		delete(m, tk)
+		if len(m) == 0 {
+			delete(tr.byOwner, d.owner)
+		}
+	}
+}
+
+func (tr *tracker) forget(tk tagKey) {
+	if d := tr.deliveries[tk]; d != nil {
+		tr.disown(tk, d)
+		delete(tr.deliveries, tk)
+	}
+}
+
+// leases counts the deliveries a lease currently keeps fresh: owner
+// connected, within kombu-lease-max, and Kombu's (the tag is also in the
+// unacked hash next to the index).
+func (k *Kombu) leases(now int64) int {
+	on, maxMs := k.leaseOn(), k.leaseMaxMs()
+	if !on {
+		return 0
+	}
+	n := 0
+	for tk, d := range k.tr.deliveries {
+		if d.leased(on, maxMs, now) && k.held(tk) {
+			n++
+		}
+	}
+	return n
+}
+
+// held reports whether tk's tag is in the unacked hash next to its index.
+func (k *Kombu) held(tk tagKey) bool {
+	db := k.srv.Keyspace().DB(tk.db)
+	he := live(db, tk.index[:len(tk.index)-len(unackedIndexKey)]+unackedKey, keyspace.TypeHash)
+	return he != nil && he.Agg().(*keyspace.Hash).Has([]byte(tk.tag))
+}
+
+// written is the Written hook: it follows deliveries (ZADD to an
+// unacked_index), acks (ZREM) and restores (HDEL then a push of the
+// payload). Engine lock; it must stay cheap, as it sees every write.
+func (k *Kombu) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
+	switch cmd.Name {
+	case "zadd":
+		k.onZadd(c, argv)
+	case "zrem":
+		k.onZrem(c, argv)
+	case "hdel":
+		k.onHdel(c, argv)
+		return
+	case "rpush", "lpush":
+		if len(k.tr.pending) > 0 {
+			k.onPush(c, argv)
+		}
+		return // a restore may push to several queues
+	}
+	if len(k.tr.pending) > 0 {
+		delete(k.tr.pending, c.ID())
+	}
+}
+
+// onZadd records "ZADD <p>unacked_index <score> <tag> ...", Kombu's
+// QoS.append, as deliveries owned by c.
+func (k *Kombu) onZadd(c *resp.Client, argv [][]byte) {
+	if len(argv) < 4 || !bytes.HasSuffix(argv[1], []byte(unackedIndexKey)) {
+		return
+	}
+	key := string(argv[1])
+	if _, ok := k.prefixOf(key, unackedIndexKey); !ok {
+		return
+	}
+	i := 2
+	for ; i < len(argv); i++ {
+		switch strings.ToLower(string(argv[i])) {
+		case "nx", "gt", "lt", "ch":
+			continue
+		case "xx", "incr":
+			return // an update of existing entries: not Kombu's delivery
+		}
+		break
+	}
+	now := k.nowMs()
+	for ; i+1 < len(argv); i += 2 {
+		// The delivery time is the score Kombu wrote (the worker's
+		// time.time()): the lease rewrites the score, the age stays.
+		at := now
+		if f, err := strconv.ParseFloat(string(argv[i]), 64); err == nil && !math.IsInf(f, 0) && f >= 0 {
+			at = scoreMs(f)
+		}
+		k.record(tagKey{db: c.DB().ID(), index: key, tag: string(argv[i+1])}, c.ID(), at, now)
+	}
+}
+
+// record notes a delivery of tk written by owner, delivered at (Kombu's
+// score) and seen now (ms).
+func (k *Kombu) record(tk tagKey, owner, at, now int64) {
+	tr := &k.tr
+	d := tr.deliveries[tk]
+	if d == nil {
+		d = &delivery{}
+		tr.deliveries[tk] = d
+		if n, ok := tr.restoredTags[tk]; ok {
+			d.restores = n
+			delete(tr.restoredTags, tk)
+		}
+	} else {
+		tr.disown(tk, d)
+	}
+	d.owner, d.delivered, d.since, d.expired = owner, at, now, false
+	tr.own(owner, tk)
+}
+
+// onZrem forgets the deliveries "ZREM <p>unacked_index <tag> ..." removes
+// (an ack, a reject or the first step of a restore).
+func (k *Kombu) onZrem(c *resp.Client, argv [][]byte) {
+	if len(k.tr.deliveries) == 0 || !bytes.HasSuffix(argv[1], []byte(unackedIndexKey)) {
+		return
+	}
+	key := string(argv[1])
+	for _, m := range argv[2:] {
+		tk := tagKey{db: c.DB().ID(), index: key, tag: string(m)}
+		if d := k.tr.deliveries[tk]; d != nil && d.restores > 0 {
+			// Maybe restored once more: keep the count for the next
+			// delivery of the tag.
+			k.tr.keepRestores(tk, d.restores)
+		}
+		k.tr.forget(tk)
+	}
+}
+
+// keepRestores remembers n restores of a tag that is not delivered now.
+func (tr *tracker) keepRestores(tk tagKey, n int) {
+	if _, ok := tr.restoredTags[tk]; !ok {
+		if len(tr.restoredOrder) >= maxRestoredTags {
+			delete(tr.restoredTags, tr.restoredOrder[0])
+			tr.restoredOrder = tr.restoredOrder[1:]
+		}
+		tr.restoredOrder = append(tr.restoredOrder, tk)
+	}
+	tr.restoredTags[tk] += n
+}
+
+// onHdel notes "HDEL <p>unacked <tag> ..." as pending: Kombu's restore
+// (restore_by_tag, Channel._restore) pushes the payload next, in the same
+// MULTI.
+func (k *Kombu) onHdel(c *resp.Client, argv [][]byte) {
+	if !bytes.HasSuffix(argv[1], []byte(unackedKey)) {
+		delete(k.tr.pending, c.ID())
+		return
+	}
+	p, ok := k.prefixOf(string(argv[1]), unackedKey)
+	if !ok {
+		delete(k.tr.pending, c.ID())
+		return
+	}
+	pd := &pendingDel{db: c.DB().ID(), prefix: p, counted: make([]bool, len(argv)-2)}
+	for _, t := range argv[2:] {
+		pd.tags = append(pd.tags, string(t))
+	}
+	k.tr.pending[c.ID()] = pd
+}
+
+// onPush counts a restore when c's push carries a tag it just removed from
+// the unacked hash (a restored payload keeps its delivery_tag property).
+func (k *Kombu) onPush(c *resp.Client, argv [][]byte) {
+	pd := k.tr.pending[c.ID()]
+	if pd == nil || pd.db != c.DB().ID() || !bytes.HasPrefix(argv[1], []byte(pd.prefix)) {
+		return
+	}
+	queue := string(argv[1][len(pd.prefix):])
+	// Kombu's destination: key.rsplit(sep, 1)[0] for a priority key.
+	if i := strings.LastIndex(queue, sep); i >= 0 {
+		if _, err := strconv.Atoi(queue[i+len(sep):]); err == nil {
+			queue = queue[:i]
+		}
+	}
+	tr := &k.tr
+	for _, payload := range argv[2:] {
+		for j, tag := range pd.tags {
+			if tag == "" || !bytes.Contains(payload, []byte(tag)) {
+				continue
+			}
+			tr.queueRestores[queueKey{db: pd.db, prefix: pd.prefix, queue: queue}]++
+			if pd.counted[j] {
+				continue // the same restore fanned out to another queue
+			}
+			pd.counted[j] = true
+			tr.totalRestores++
+			tk := tagKey{db: pd.db, index: pd.prefix + unackedIndexKey, tag: tag}
+			if d := tr.deliveries[tk]; d != nil {
+				d.restores++ // Channel._restore leaves the index entry
+				continue
+			}
+			tr.keepRestores(tk, 1)
+		}
+	}
+}
+
+// closed is the Closed hook: the deliveries c wrote lose their owner, so no
+// lease refreshes them any more and visibility_timeout runs from the last
+// refresh, exactly as under Redis.
+func (k *Kombu) closed(c *resp.Client) {
+	id := c.ID()
+	delete(k.tr.pending, id)
+	for tk := range k.tr.byOwner[id] {
+		if d := k.tr.deliveries[tk]; d != nil {
+			d.owner = 0
+		}
+	}
+	delete(k.tr.byOwner, id)
+}
+
+// batchKey groups the refreshes of one unacked_index.
+type batchKey struct {
+	db    int
+	index string
+}
+
+// cron is the Cron hook: about once a second it forgets deliveries that left
+// their index or hash (acked or removed in ways the hooks do not follow: DEL,
+// FLUSHDB, expiry) and, with the lease on, rewrites the stale scores of the
+// deliveries whose writer is still connected.
+func (k *Kombu) cron(time.Time) {
+	tr := &k.tr
+	if k.srv == nil {
+		return
+	}
+	now := k.nowMs()
+	tr.cronAt = now
+	if d := now - tr.lastTick; len(tr.deliveries) == 0 || (d >= 0 && d < refreshEveryMs) {
+		return
+	}
+	tr.lastTick = now
+	on, maxMs := k.leaseOn(), k.leaseMaxMs()
+	ks := k.srv.Keyspace()
+	batches := make(map[batchKey][]string)
+	for tk, d := range tr.deliveries {
+		db := ks.DB(tk.db)
+		score, ok := 0.0, false
+		if ze := live(db, tk.index, keyspace.TypeZSet); ze != nil {
+			score, ok = ze.Agg().(*keyspace.ZSet).Score([]byte(tk.tag))
+		}
+		if !ok {
+			tr.forget(tk)
+			continue
+		}
+		if !k.held(tk) {
+			// Kombu writes the hash field in the ZADD's MULTI: an index
+			// entry without one is not a live delivery (someone else's
+			// zset, or Channel._restore's leftover) and is not followed.
+			if now-d.since >= refreshEveryMs {
+				if d.restores > 0 {
+					tr.keepRestores(tk, d.restores)
+				}
+				tr.forget(tk)
+			}
+			continue
+		}
+		if !d.leased(on, maxMs, now) {
+			if on && d.owner != 0 && !d.expired {
+				d.expired = true
+				k.log.Warn().Int("db", tk.db).Int64("client", d.owner).Int("kombu_lease_max", k.srv.Config().KombuLeaseMax).
+					Msg("Kombu visibility lease reached kombu-lease-max: the delivery is left to visibility_timeout")
+			}
+			continue
+		}
+		if now-scoreMs(score) < refreshEveryMs {
+			continue
+		}
+		bk := batchKey{db: tk.db, index: tk.index}
+		batches[bk] = append(batches[bk], tk.tag)
+	}
+	if len(batches) > 0 {
+		k.refresh(batches, now)
+	}
+}
+
+// refresh rewrites the scores of batches to now, as ordinary commands:
+// "ZADD <index> XX GT <now> <tag> ...". XX never resurrects an entry acked
+// meanwhile, GT never moves a fresher score back.
+func (k *Kombu) refresh(batches map[batchKey][]string, now int64) {
+	keys := make([]batchKey, 0, len(batches))
+	for bk := range batches {
+		keys = append(keys, bk)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].db != keys[j].db {
+			return keys[i].db < keys[j].db
+		}
+		return keys[i].index < keys[j].index
+	})
+	score := []byte(strconv.FormatFloat(float64(now)/1000, 'f', 3, 64))
+	for _, bk := range keys {
+		tags := batches[bk]
+		sort.Strings(tags)
+		for len(tags) > 0 {
+			n := min(len(tags), refreshBatch)
+			argv := make([][]byte, 0, 4+2*n)
+			argv = append(argv, []byte("ZADD"), []byte(bk.index), []byte("XX"), []byte("GT"))
+			for _, t := range tags[:n] {
+				argv = append(argv, score, []byte(t))
+			}
+			if v := k.srv.Exec(bk.db, argv...); v.Kind == '-' {
+				k.log.Warn().Int("db", bk.db).Str("error", v.Str).Msg("Kombu visibility lease: refresh failed")
+			} else {
+				k.tr.refreshes += int64(n)
+			}
+			tags = tags[n:]
+		}
+	}
+}
