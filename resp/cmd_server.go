@@ -486,6 +486,9 @@ type applyError struct{ param, msg string }
 func (s *Server) applyConfig(prev *Config) *applyError {
 	s.qbufLimit.Store(s.cfg.ClientQueryBufLimit)
 	s.ks.SetLimits(s.cfg.Limits)
+	if s.cfg.requirePassSets != prev.requirePassSets {
+		s.acl.setDefaultPassword(s.cfg.requirePass)
+	}
 	s.applyEviction()
 	if s.cfg.MaxMemory != prev.MaxMemory && s.cfg.MaxMemory != 0 {
 		// Redis 7.0 replies to CONFIG SET maxmemory first and evicts from

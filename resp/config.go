@@ -67,6 +67,7 @@ type Config struct {
 	AOFDisableAutoGC           bool
 
 	OpsConfig    // slowlog, DEBUG (ops_config.go)
+	ACLConfig    // aclfile, user directives (acl_file.go)
 	CeleryConfig // the Celery-aware extensions (config_celery.go)
 }
 
@@ -95,6 +96,7 @@ func NewConfig() *Config {
 		LFUDecayTime:            1,
 		BrokerProtectedPrefixes: []string{"redbeat:"},
 		OpsConfig:               defaultOpsConfig(),
+		ACLConfig:               defaultACLConfig(),
 		CeleryConfig:            defaultCeleryConfig(),
 
 		AppendFilename:             "appendonly.aof",
@@ -113,7 +115,8 @@ func NewConfig() *Config {
 	}
 }
 
-// RequirePass returns the default user's password ("" = none).
+// RequirePass returns the value of requirepass ("" = none): the password
+// it gave the default user, which ACL rules may have changed since.
 func (cfg *Config) RequirePass() string { return cfg.requirePass }
 
 // configFlag marks how a directive may change.
@@ -325,6 +328,7 @@ func configParams() map[string]*configParam {
 			get: func(cfg *Config) string { return cfg.requirePass },
 			set: func(cfg *Config, args []string) error {
 				cfg.requirePass = args[0]
+				cfg.requirePassSets++ // applied to the default user by applyConfig
 				return nil
 			},
 		},
@@ -415,6 +419,7 @@ func configParams() map[string]*configParam {
 		},
 	}
 	ps = append(ps, opsParams()...)
+	ps = append(ps, aclParams()...)
 	for _, p := range celeryParams() {
 		p.flags |= cfgCelerity
 		ps = append(ps, p)
@@ -525,6 +530,9 @@ func (cfg *Config) loadOne(params map[string]*configParam, d conffile.Directive)
 		}
 		cfg.Renames = append(cfg.Renames, [2]string{d.Args[0], d.Args[1]})
 		return nil
+	}
+	if d.Name == "user" && len(d.Args) > 0 {
+		return cfg.appendUserDirective(d.Args)
 	}
 	p := params[d.Name]
 	if p == nil {

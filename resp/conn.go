@@ -147,7 +147,6 @@ func (s *Server) adopt(nc net.Conn) {
 		fd:          fd,
 		addr:        addr,
 		laddr:       laddr,
-		user:        "default",
 		ctimeMs:     now,
 		lastMs:      now,
 	}
@@ -160,7 +159,7 @@ func (s *Server) adopt(nc net.Conn) {
 	}
 	c.id = s.nextID.Add(1)
 	c.db = s.ks.DB(0)
-	c.authenticated = s.cfg.requirePass == ""
+	c.user, c.authenticated = s.acl.def, s.acl.defaultAuthenticated()
 	s.clients[c.id] = c
 	s.stats.connections++
 	c.r = s.reactors[int(s.nextReactor.Add(1))%len(s.reactors)]
