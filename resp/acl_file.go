@@ -28,10 +28,6 @@ type ACLConfig struct {
 
 	// aclUsers are the user directives, validated: name, then rules.
 	aclUsers [][]string
-	// requirePassSets counts requirepass assignments: CONFIG SET
-	// requirepass resets the default user's passwords even when the
-	// value does not change.
-	requirePassSets int
 }
 
 func defaultACLConfig() ACLConfig { return ACLConfig{ACLLogMaxLen: 128} }

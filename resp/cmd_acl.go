@@ -190,7 +190,7 @@ func (c *Client) forgetUser(u *aclUser) {
 
 // killPubsubClientsIfNeeded disconnects the subscribers of u whose
 // subscriptions the new rules (next) no longer allow, unless every
-// channel pattern u had is still granted.
+// channel pattern u had is still granted (and u did not have them all).
 func (c *Client) killPubsubClientsIfNeeded(next, u *aclUser) {
 	var upcoming []string
 	for _, s := range next.selectors {
@@ -201,6 +201,8 @@ func (c *Client) killPubsubClientsIfNeeded(next, u *aclUser) {
 	}
 	match := true
 	for _, s := range u.selectors {
+		// All channels before and not now: not a superset.
+		match = match && s.flags&selAllChannels == 0
 		for _, ch := range s.channels {
 			found := false
 			for _, up := range upcoming {
@@ -304,7 +306,7 @@ func aclDeluserCommand(c *Client) {
 func aclGetuserCommand(c *Client) {
 	u := c.srv.acl.users[string(c.argv[2])]
 	if u == nil {
-		c.Error("ERR Can not find user '" + cstr(c.argv[2], len(c.argv[2])) + "' in ACL")
+		c.Null()
 		return
 	}
 	c.Map(6)

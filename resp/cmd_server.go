@@ -486,7 +486,9 @@ type applyError struct{ param, msg string }
 func (s *Server) applyConfig(prev *Config) *applyError {
 	s.qbufLimit.Store(s.cfg.ClientQueryBufLimit)
 	s.ks.SetLimits(s.cfg.Limits)
-	if s.cfg.requirePassSets != prev.requirePassSets {
+	if s.cfg.requirePass != prev.requirePass {
+		// Redis resets the default user's passwords only when the value
+		// changes: CONFIG SET requirepass <same> keeps ACL-added ones.
 		s.acl.setDefaultPassword(s.cfg.requirePass)
 	}
 	s.applyEviction()

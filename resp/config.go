@@ -327,8 +327,7 @@ func configParams() map[string]*configParam {
 			name: "requirepass", flags: cfgSensitive,
 			get: func(cfg *Config) string { return cfg.requirePass },
 			set: func(cfg *Config, args []string) error {
-				cfg.requirePass = args[0]
-				cfg.requirePassSets++ // applied to the default user by applyConfig
+				cfg.requirePass = args[0] // applyConfig updates the default user
 				return nil
 			},
 		},
