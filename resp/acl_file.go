@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -99,6 +98,12 @@ func (cfg *Config) appendUserDirective(args []string) error {
 	return nil
 }
 
+// aclStartErr carries Redis's own (capitalized) log texts for a start it
+// refuses or an ACL SAVE that failed.
+type aclStartErr string
+
+func (e aclStartErr) Error() string { return string(e) }
+
 // initACL creates the default user and loads the configured users
 // (ACLInit, ACLLoadUsersAtStartup). Its errors are Redis's log lines for a
 // start it refuses.
@@ -113,12 +118,12 @@ func (s *Server) initACL() error {
 		a.setDefaultPassword(s.cfg.requirePass)
 	}
 	if s.cfg.ACLFile != "" && len(s.cfg.aclUsers) > 0 {
-		return errors.New("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.")
+		return aclStartErr("Configuring Redis with users defined in redis.conf and at the same setting an ACL file path is invalid. This setup is very likely to lead to configuration errors and security holes, please define either an ACL file or declare users directly in your redis.conf, but not both.")
 	}
 	for _, rules := range s.cfg.aclUsers {
 		name := rules[0]
 		if hasSpaces(name) {
-			return errors.New("Spaces not allowed in ACL usernames")
+			return aclStartErr("Spaces not allowed in ACL usernames")
 		}
 		u := a.users[name]
 		if u == nil {
@@ -129,7 +134,7 @@ func (s *Server) initACL() error {
 		}
 		for _, op := range rules[1:] {
 			if err := a.setUser(u, op); err != aclErrNone {
-				return fmt.Errorf("Error loading ACL rule '%s' for the user named '%s': %s", op, name, err.text())
+				return aclStartErr(fmt.Sprintf("Error loading ACL rule '%s' for the user named '%s': %s", op, name, err.text()))
 			}
 		}
 		if u.flags&userOff != 0 {
@@ -138,7 +143,7 @@ func (s *Server) initACL() error {
 	}
 	if s.cfg.ACLFile != "" {
 		if errs := a.loadFile(nil); errs != "" {
-			return errors.New("Aborting Redis startup because of ACL errors: " + errs)
+			return aclStartErr("Aborting Redis startup because of ACL errors: " + errs)
 		}
 	}
 	return nil
@@ -239,7 +244,7 @@ func (a *aclState) saveFile() error {
 	tmp := fmt.Sprintf("%s.tmp-%d-%d", path, os.Getpid(), time.Now().UnixMilli())
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("Opening temp ACL file for ACL SAVE: %s", syscallErrText(err))
+		return aclStartErr("Opening temp ACL file for ACL SAVE: " + syscallErrText(err))
 	}
 	_, err = f.WriteString(b.String())
 	if err == nil {
@@ -250,11 +255,11 @@ func (a *aclState) saveFile() error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("Writing ACL file for ACL SAVE: %s", syscallErrText(err))
+		return aclStartErr("Writing ACL file for ACL SAVE: " + syscallErrText(err))
 	}
 	if err := os.Rename(tmp, path); err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("Renaming ACL file for ACL SAVE: %s", syscallErrText(err))
+		return aclStartErr("Renaming ACL file for ACL SAVE: " + syscallErrText(err))
 	}
 	return nil
 }
