@@ -4,10 +4,16 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/conffile"
 	"github.com/celerity/celerity/resp/resptest"
 )
 
@@ -306,4 +312,101 @@ func aclCases() []xcase {
 			x("SLOWLOG", "GET", "3").with(cmpSlowlog), x("CONFIG", "SET", "slowlog-log-slower-than", "10000"), x("SLOWLOG", "RESET"),
 		}},
 	}
+}
+
+// cmpPaths compares replies exactly once each server's aclfile path is
+// replaced by a placeholder (ACL LOAD's errors name the file).
+func cmpPaths(cel, ora string) comparator {
+	return func(g, w *reply) string {
+		// Bulk headers carry the path's length: compare the text.
+		a := strings.ReplaceAll(string(g.Kind)+g.Head+g.Str+flat(g), cel, "<aclfile>")
+		b := strings.ReplaceAll(string(w.Kind)+w.Head+w.Str+flat(w), ora, "<aclfile>")
+		if g.Kind == '$' {
+			a = strings.ReplaceAll(g.Str, cel, "<aclfile>")
+			b = strings.ReplaceAll(w.Str, ora, "<aclfile>")
+		}
+		if a != b {
+			return fmt.Sprintf("%q, oracle %q", a, b)
+		}
+		return ""
+	}
+}
+
+// flat renders an aggregate's elements' text (CONFIG GET aclfile).
+func flat(r *reply) string {
+	var b strings.Builder
+	for _, e := range r.Elems {
+		b.WriteString("|" + string(e.Kind) + e.Str)
+	}
+	return b.String()
+}
+
+// TestDiffACLFile runs ACL LOAD and ACL SAVE against an aclfile on both
+// servers, with the file's contents set between the cases.
+func TestDiffACLFile(t *testing.T) {
+	needOracle(t)
+	dir := t.TempDir()
+	celFile, oraFile := dir+"/cel.acl", dir+"/ora.acl"
+	write := func(text string) {
+		require.NoError(t, os.WriteFile(celFile, []byte(text), 0o644))
+		require.NoError(t, os.WriteFile(oraFile, []byte(text), 0o644))
+	}
+	good := "user default on nopass ~* &* +@all\nuser alice on #" + sha256Hex("pw") + " ~app:* resetchannels &c -@all +get +acl|whoami\n\n  user bob off  nopass\n"
+	write(good)
+	tg := target{
+		cel: resptest.NewServer(t, resptest.WithConfig(func(cfg *resp.Config) {
+			require.NoError(t, cfg.Apply(conffile.Directive{Name: "aclfile", Args: []string{celFile}}))
+		})).Addr(),
+		ora: startRedis(t, "--aclfile", oraFile),
+	}
+	rules := func(args ...string) xstep { return x(args...).with(cmpRules) }
+	paths := cmpPaths(celFile, oraFile)
+	runX(t, tg, []xcase{{name: "aclfile/load", conns: 2, steps: []xstep{
+		x("ACL", "LOAD"), rules("ACL", "LIST"), x("CONFIG", "GET", "aclfile").with(paths),
+		on(1, "AUTH", "alice", "pw"), on(1, "ACL", "WHOAMI"), on(1, "GET", "app:1"), on(1, "GET", "x"),
+		x("ACL", "SETUSER", "carol", "on", ">x", "+@all"), rules("ACL", "LIST"), x("ACL", "LOAD"), closedOn(1), rules("ACL", "LIST"),
+	}}})
+	write("user alice on >pw\nuser alice off\nnotuser x\nuser\nuser bad\tname on\nuser carol on +nosuch\nuser erin %~x +@nosuch\n")
+	runX(t, tg, []xcase{{name: "aclfile/errors", steps: []xstep{
+		x("ACL", "LOAD").with(paths), rules("ACL", "LIST"),
+	}}})
+	write("user alice on nopass +@all ~*\n")
+	runX(t, tg, []xcase{{name: "aclfile/no-default-user", steps: []xstep{
+		x("ACL", "SETUSER", "default", ">pw"), x("ACL", "LOAD"), rules("ACL", "LIST"),
+		x("ACL", "SETUSER", "erin", "on", ">x", "~k*", "&ch", "+@read", "-get", "(+set ~s*)"), x("ACL", "SAVE"), x("ACL", "LOAD"), rules("ACL", "LIST"),
+	}}})
+	celSaved, err := os.ReadFile(celFile)
+	require.NoError(t, err)
+	oraSaved, err := os.ReadFile(oraFile)
+	require.NoError(t, err)
+	assert.Equal(t, normRules(string(oraSaved)), normRules(string(celSaved)), "ACL SAVE files")
+	require.NoError(t, os.Remove(celFile))
+	require.NoError(t, os.Remove(oraFile))
+	runX(t, tg, []xcase{{name: "aclfile/missing", steps: []xstep{x("ACL", "LOAD").with(paths), x("ACL", "SAVE"), rules("ACL", "LIST")}}})
+}
+
+// TestDiffACLUserDirectives starts both servers with user directives (and
+// a requirepass they override for the default user).
+func TestDiffACLUserDirectives(t *testing.T) {
+	needOracle(t)
+	users := [][]string{
+		{"alice", "on", ">pw", "~app:*", "+@read", "-@dangerous", "(+set ~w*)"},
+		{"default", "on", "nopass", "~*", "&*", "+@all", "-flushdb"},
+		{"bob"},
+	}
+	var args []string
+	for _, u := range users {
+		args = append(append(args, "--user"), u...)
+	}
+	ora := startRedis(t, append(args, "--requirepass", "ignored")...)
+	cel := resptest.NewServer(t, resptest.WithConfig(func(cfg *resp.Config) {
+		require.NoError(t, cfg.Apply(conffile.Directive{Name: "requirepass", Args: []string{"ignored"}}))
+		for _, u := range users {
+			require.NoError(t, cfg.Apply(conffile.Directive{Name: "user", Args: u}))
+		}
+	})).Addr()
+	runX(t, target{cel: cel, ora: ora}, []xcase{{name: "user-directives", steps: []xstep{
+		x("ACL", "LIST").with(cmpRules), x("FLUSHDB"), x("AUTH", "alice", "pw"), x("SET", "w1", "v"), x("GET", "w1"), x("SET", "x", "v"),
+		x("AUTH", "bob", "x"), x("CONFIG", "GET", "requirepass"),
+	}}})
 }

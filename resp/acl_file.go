@@ -208,7 +208,13 @@ func (a *aclState) loadFile(c *Client) string {
 			fmt.Fprintf(&errs, "%s:%d: Unmatched parenthesis in selector definition.", path, i+1)
 		}
 		for _, op := range merged {
-			if err := a.setUser(u, strings.Trim(op, "\t\r\n")); err != aclErrNone {
+			op = strings.Trim(op, "\t\r\n")
+			switch err := a.setUser(u, op); err {
+			case aclErrNone:
+			case aclErrNoEnt:
+				// A command name is no secret: Redis quotes the rule.
+				fmt.Fprintf(&errs, "%s:%d: Error in applying operation '%s': %s. ", path, i+1, op, err.text())
+			default:
 				fmt.Fprintf(&errs, "%s:%d: %s. ", path, i+1, err.text())
 			}
 		}
