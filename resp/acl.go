@@ -411,7 +411,7 @@ const (
 	aclErrBadMsg          // bad hash
 	aclErrAlready         // user declared twice in the config
 	aclErrChild           // first-arg of a subcommand
-	aclErrNoFlags         // "%" without R or W (Redis crashes on it)
+	aclErrNoFlags         // "%~" without R or W
 	aclErrUnmatchd        // unmatched parenthesis (callers word it)
 )
 
@@ -495,9 +495,7 @@ func (a *aclState) setSelector(s *aclSelector, op string) aclErr {
 				}
 			}
 			if perm == 0 {
-				// Redis 7.0.15 stores a pattern with no permission and
-				// then crashes describing it; refuse it instead.
-				return aclErrNoFlags
+				return aclErrNoFlags // "%~x": a syntax error in Redis too
 			}
 		}
 		pat := op[off:]
