@@ -73,7 +73,9 @@ class ServerProcess:
         return self.proc.poll() is None
 
 
-def start_server(kind, tmp_path, *args, password=None):
+def start_server(kind, tmp_path, *args, password=None, conf=None):
+    """Start a server; conf is a redis.conf path, given first as both
+    servers require (the options that follow override it)."""
     binary = CELERITY if kind == "celerity" else shutil.which("redis-server")
     if binary is None or not os.path.exists(binary):
         if kind == "redis" and os.environ.get("REQUIRE_REDIS") != "1":
@@ -82,8 +84,8 @@ def start_server(kind, tmp_path, *args, password=None):
     port = free_port()
     workdir = tmp_path / f"{kind}-{port}"
     workdir.mkdir()
-    argv = [binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(workdir),
-            "--save", "", "--appendonly", "no", *args]
+    argv = [binary, *([str(conf)] if conf else []), "--port", str(port), "--bind", "127.0.0.1",
+            "--dir", str(workdir), "--save", "", "--appendonly", "no", *args]
     if password:
         argv += ["--requirepass", password]
     return _launch(kind, binary, port, workdir, argv, password)

@@ -83,3 +83,40 @@ def test_interactive_mode_with_command_docs_hints(server):
     finally:
         child.close(force=True)
     assert child.exitstatus == 0, "redis-cli must exit cleanly (no assertion failure)"
+
+
+def test_seed_hardening_config_loads_unchanged(tmp_path):
+    """The seed deployments' production redis.conf, as written: it loads on
+    both servers, redis-cli -a PASS ping answers PONG, without the password
+    NOAUTH, and the renamed commands are unknown. (The fixture's command
+    line binds 127.0.0.1 and a free port over the file's bind 0.0.0.0.)"""
+    from conftest import start_server
+    for kind in ("celerity", "redis"):
+        d = tmp_path / kind
+        d.mkdir()
+        conf = d / "redis.conf"
+        conf.write_text(
+            "requirepass s3cret-Pass\n"
+            "maxmemory 256mb\n"
+            'rename-command FLUSHALL ""\n'
+            'rename-command FLUSHDB ""\n'
+            'rename-command DEBUG ""\n'
+            "loglevel notice\n"
+            f"logfile {d / 'redis.log'}\n"
+            "bind 0.0.0.0\n"
+            "protected-mode yes\n"
+            "tcp-keepalive 300\n"
+            "timeout 0\n")
+        srv = start_server(kind, d, conf=conf)
+        try:
+            ok = cli(srv, "-a", "s3cret-Pass", "--no-auth-warning", "ping")
+            assert ok.stdout == "PONG\n", kind
+            noauth = cli(srv, "ping")
+            assert noauth.stdout.strip() == "NOAUTH Authentication required.", kind
+            for cmd in ("FLUSHALL", "FLUSHDB", "DEBUG"):
+                r = cli(srv, "-a", "s3cret-Pass", "--no-auth-warning", cmd)
+                assert r.stdout.startswith(f"ERR unknown command '{cmd}'"), (kind, r.stdout)
+            info = cli(srv, "-a", "s3cret-Pass", "--no-auth-warning", "config", "get", "tcp-keepalive")
+            assert info.stdout == "tcp-keepalive\n300\n", kind
+        finally:
+            srv.stop()

@@ -62,7 +62,7 @@ type Client struct {
 	unsent atomic.Int64
 
 	name string
-	user string
+	user *aclUser // nil: a fake client allowed everything (AOF loader, extensions)
 
 	db            *keyspace.DB
 	authenticated bool
@@ -130,9 +130,10 @@ func errorCode(msg string) string {
 }
 
 // authRequired reports whether the client must authenticate before running
-// anything but no-auth commands.
+// anything but no-auth commands (Redis's authRequired): it has not, and the
+// default user has a password or is off.
 func (c *Client) authRequired() bool {
-	return !c.authenticated && c.srv.cfg.requirePass != ""
+	return !c.authenticated && c.srv.acl.defaultNeedsAuth()
 }
 
 // selectDB switches the client to database id, reporting false when it is

@@ -1,7 +1,6 @@
 package resp
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"strings"
 	"time"
@@ -77,8 +76,7 @@ func quitCommand(c *Client) {
 func resetCommand(c *Client) {
 	c.db = c.srv.ks.DB(0)
 	c.proto = 2
-	c.authenticated = c.srv.cfg.requirePass == ""
-	c.user = "default"
+	c.user, c.authenticated = c.srv.acl.def, c.srv.acl.defaultAuthenticated()
 	c.name = ""
 	c.discardTransaction()
 	c.pubsubUnsubscribeAll() // silently, as Redis's RESET does
@@ -87,27 +85,31 @@ func resetCommand(c *Client) {
 	c.Status("RESET")
 }
 
-// authenticate checks a username/password pair as AUTH does and, when it
-// matches, authenticates the client as that user.
+// authenticate logs the client in as user if pass is one of its passwords
+// (or it has none: nopass) and it is on (ACLAuthenticateUser); a failure
+// is recorded in the ACL log.
 func (c *Client) authenticate(user, pass []byte) bool {
-	if !c.srv.CheckPassword(string(user), string(pass)) {
+	a := &c.srv.acl
+	u := a.authenticate(user, pass)
+	if u == nil {
+		ctx := aclCtxToplevel
+		if c.flags&flagMulti != 0 {
+			ctx = aclCtxMulti
+		}
+		a.addLogEntry(c, aclDeniedAuth, ctx, string(c.argv[0]), string(user))
 		return false
 	}
 	c.authenticated = true
-	c.user = "default"
+	c.user = u
 	return true
 }
 
-// CheckPassword reports whether AUTH user pass would succeed: today the
-// default user with requirepass (a user with no password accepts any
-// password). It is the one check every way in shares (AUTH, HELLO AUTH, the
-// metrics port's basic auth). Engine lock.
+// CheckPassword reports whether AUTH user pass would succeed: the user
+// exists, is on, and pass is one of its passwords (or it is nopass). The
+// metrics port's basic auth goes through it, so both ways in share one
+// check. Engine lock.
 func (s *Server) CheckPassword(user, pass string) bool {
-	if user != "default" {
-		return false
-	}
-	want := s.cfg.requirePass
-	return want == "" || subtle.ConstantTimeCompare([]byte(pass), []byte(want)) == 1
+	return s.acl.authenticate([]byte(user), []byte(pass)) != nil
 }
 
 func authCommand(c *Client) {
@@ -121,7 +123,7 @@ func authCommand(c *Client) {
 	}
 	user, pass := []byte("default"), c.argv[1]
 	if len(c.argv) == 2 {
-		if c.srv.cfg.requirePass == "" {
+		if c.srv.acl.def.flags&userNoPass != 0 {
 			c.Error(errNoPassDefault)
 			return
 		}
@@ -175,7 +177,10 @@ func helloCommand(c *Client) {
 			return
 		}
 	}
-	if c.authRequired() {
+	// Redis asks whether this connection authenticated, not whether it
+	// must: a connection made while the default user had a password
+	// needs AUTH here even after the password is removed.
+	if !c.authenticated {
 		c.Error(errNoAuthHello)
 		return
 	}
@@ -343,14 +348,15 @@ func (c *Client) infoLine(nowMs int64) string {
 	// obl what units wrote since the reactor last took it.
 	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
 		c.id, c.addr, c.laddr, c.fd, c.name, (nowMs-c.ctimeMs)/1000, (nowMs-c.lastMs)/1000, flags, c.db.ID(),
-		sub, psub, ssub, multi, qbuf, len(c.in.rbuf)-c.in.rend, len(c.in.rbuf), len(c.buf), c.unsent.Load(), cap(c.in.rbuf)+cap(c.buf)+1024, cmd, c.user, c.proto)
+		sub, psub, ssub, multi, qbuf, len(c.in.rbuf)-c.in.rend, len(c.in.rbuf), len(c.buf), c.unsent.Load(), cap(c.in.rbuf)+cap(c.buf)+1024, cmd, c.userName(), c.proto)
 }
 
 func clientKillCommand(c *Client) {
 	// An address filter is active once given, even if empty: Redis compares
 	// strings, so an empty address matches no client (it must not mean
 	// "any").
-	var addr, laddr, user, typ string
+	var addr, laddr, typ string
+	var user *aclUser
 	var hasAddr, hasLaddr bool
 	var id int64
 	skipme := true
@@ -380,8 +386,8 @@ func clientKillCommand(c *Client) {
 			case optIs(opt, "laddr") && more:
 				laddr, hasLaddr = cstr(c.argv[i+1], len(c.argv[i+1])), true
 			case optIs(opt, "user") && more:
-				user = string(c.argv[i+1])
-				if user != "default" {
+				user = c.srv.acl.users[string(c.argv[i+1])]
+				if user == nil {
 					c.Error("ERR No such user '" + cstr(c.argv[i+1], len(c.argv[i+1])) + "'")
 					return
 				}
@@ -409,7 +415,7 @@ func clientKillCommand(c *Client) {
 	for _, cl := range c.srv.sortedClients() {
 		if hasAddr && cl.addr != addr || hasLaddr && cl.laddr != laddr ||
 			typ != "" && cl.typeName() != typ || id != 0 && cl.id != id ||
-			user != "" && cl.user != user || cl == c && skipme {
+			user != nil && cl.user != user || cl == c && skipme {
 			continue
 		}
 		if cl == c {

@@ -493,6 +493,11 @@ type applyError struct{ param, msg string }
 func (s *Server) applyConfig(prev *Config) *applyError {
 	s.qbufLimit.Store(s.cfg.ClientQueryBufLimit)
 	s.ks.SetLimits(s.cfg.Limits)
+	if s.cfg.requirePass != prev.requirePass {
+		// Redis resets the default user's passwords only when the value
+		// changes: CONFIG SET requirepass <same> keeps ACL-added ones.
+		s.acl.setDefaultPassword(s.cfg.requirePass)
+	}
 	s.applyEviction()
 	if s.cfg.MaxMemory != prev.MaxMemory && s.cfg.MaxMemory != 0 {
 		// Redis 7.0 replies to CONFIG SET maxmemory first and evicts from

@@ -68,6 +68,7 @@ type Config struct {
 	AOFDisableAutoGC           bool
 
 	OpsConfig    // slowlog, DEBUG (ops_config.go)
+	ACLConfig    // aclfile, user directives (acl_file.go)
 	CeleryConfig // the Celery-aware extensions (config_celery.go)
 	NetConfig    // tcp-backlog, unix socket, TLS, syslog (config_net.go)
 }
@@ -98,6 +99,7 @@ func NewConfig() *Config {
 		LFUDecayTime:            1,
 		BrokerProtectedPrefixes: []string{"redbeat:"},
 		OpsConfig:               defaultOpsConfig(),
+		ACLConfig:               defaultACLConfig(),
 		CeleryConfig:            defaultCeleryConfig(),
 		NetConfig:               defaultNetConfig(),
 
@@ -117,7 +119,8 @@ func NewConfig() *Config {
 	}
 }
 
-// RequirePass returns the default user's password ("" = none).
+// RequirePass returns the value of requirepass ("" = none): the password
+// it gave the default user, which ACL rules may have changed since.
 func (cfg *Config) RequirePass() string { return cfg.requirePass }
 
 // configFlag marks how a directive may change.
@@ -345,7 +348,7 @@ func configParams() map[string]*configParam {
 			name: "requirepass", flags: cfgSensitive,
 			get: func(cfg *Config) string { return cfg.requirePass },
 			set: func(cfg *Config, args []string) error {
-				cfg.requirePass = args[0]
+				cfg.requirePass = args[0] // applyConfig updates the default user
 				return nil
 			},
 		},
@@ -437,6 +440,7 @@ func configParams() map[string]*configParam {
 	}
 	ps = append(ps, opsParams()...)
 	ps = append(ps, netParams()...)
+	ps = append(ps, aclParams()...)
 	for _, p := range celeryParams() {
 		p.flags |= cfgCelerity
 		ps = append(ps, p)
@@ -547,6 +551,9 @@ func (cfg *Config) loadOne(params map[string]*configParam, d conffile.Directive)
 		}
 		cfg.Renames = append(cfg.Renames, [2]string{d.Args[0], d.Args[1]})
 		return nil
+	}
+	if d.Name == "user" && len(d.Args) > 0 {
+		return cfg.appendUserDirective(d.Args)
 	}
 	p := params[d.Name]
 	if p == nil {

@@ -176,7 +176,6 @@ func (s *Server) register(fd int, addr, laddr string, flags clientFlag) bool {
 		fd:          fd,
 		addr:        addr,
 		laddr:       laddr,
-		user:        "default",
 		flags:       flags,
 		ctimeMs:     now,
 		lastMs:      now,
@@ -190,7 +189,7 @@ func (s *Server) register(fd int, addr, laddr string, flags clientFlag) bool {
 	}
 	c.id = s.nextID.Add(1)
 	c.db = s.ks.DB(0)
-	c.authenticated = s.cfg.requirePass == ""
+	c.user, c.authenticated = s.acl.def, s.acl.defaultAuthenticated()
 	s.clients[c.id] = c
 	s.stats.connections++
 	c.r = s.reactors[int(s.nextReactor.Add(1))%len(s.reactors)]

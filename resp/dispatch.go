@@ -44,6 +44,10 @@ func (c *Client) processCommand() {
 		c.reject(cmd, "ERR "+errNotInMulti)
 		return
 	}
+	// The default user (+@all ~* &*) skips the ACL check: one test.
+	if u := c.user; u != nil && !u.allowAll && c.aclDenies(cmd) {
+		return
+	}
 	if s.cfg.MaxMemory != 0 && c.rejectOnOOM(cmd) {
 		return
 	}

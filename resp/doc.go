@@ -17,7 +17,7 @@
 //     returns EAGAIN);
 //  2. take the engine lock once and, for every ready connection, parse and
 //     run its complete requests (processCommand: lookup, arity, auth, MULTI
-//     rules, then the handler); replies are appended to the client's
+//     rules, the ACL (acl.go), then the handler); replies are appended to the client's
 //     ReplyWriter buffer; serve clients whose blocking timeout passed;
 //  3. move each client's replies to its pending output, release the lock,
 //     write them (a partial write arms EPOLLOUT).

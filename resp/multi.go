@@ -147,6 +147,10 @@ func execCommand(c *Client) {
 	c.Array(len(queued))
 	for _, q := range queued {
 		c.argv, c.cmd = q.argv, q.cmd
+		// Rules may have changed since the command was queued.
+		if u := c.user; u != nil && !u.allowAll && c.aclExecDenies(q.cmd) {
+			continue
+		}
 		c.call(q.cmd)
 	}
 	c.flags &^= flagInExec

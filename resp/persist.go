@@ -215,7 +215,7 @@ func (s *Server) loadCommand(lc *Client, c aof.Command) error {
 
 // newFakeClient returns a client with no connection (the AOF loader).
 func (s *Server) newFakeClient(flags clientFlag) *Client {
-	c := &Client{srv: s, flags: flags, authenticated: true, user: "default", ReplyWriter: ReplyWriter{proto: 2}}
+	c := &Client{srv: s, flags: flags, authenticated: true, ReplyWriter: ReplyWriter{proto: 2}}
 	c.db = s.ks.DB(0)
 	return c
 }

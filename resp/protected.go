@@ -23,7 +23,7 @@ const errProtectedMode = "-DENIED Redis is running in protected mode because pro
 // protectedModeDenies reports whether a connection from addr must be
 // refused, counting it as Redis does. Called with the engine lock.
 func (s *Server) protectedModeDenies(addr string) bool {
-	if !s.cfg.ProtectedMode || s.cfg.requirePass != "" || isLocalAddr(addr) {
+	if !s.cfg.ProtectedMode || s.acl.def.flags&userNoPass == 0 || isLocalAddr(addr) {
 		return false
 	}
 	s.stats.connections++

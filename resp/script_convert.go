@@ -87,6 +87,8 @@ func (e *scriptEngine) redisCall(L *lua.LState, raise bool) int {
 		msg = "Wrong number of args calling Redis command from script"
 	case cmd.Flags&NoScript != 0:
 		msg = "This Redis command is not allowed from script"
+	case e.fake.user != nil && !e.fake.user.allowAll && e.fake.aclScriptDenies(cmd, argv, &msg):
+		// msg says why: the caller's user may not run this command.
 	case cmd.Flags&Write != 0 && e.run.readOnly:
 		msg = "Write commands are not allowed from read-only scripts."
 	case cmd.Flags&DenyOOM != 0 && s.scriptOOM && s.cfg.MaxMemory != 0 && !e.run.wrote && !e.run.allowOOM:

@@ -271,17 +271,19 @@ func (e *scriptEngine) luaSetRepl(L *lua.LState) int {
 	return 0
 }
 
-// luaACLCheckCmd implements redis.acl_check_cmd. Celerity's only user is
-// the default one, allowed everything, so a known command is allowed.
+// luaACLCheckCmd implements redis.acl_check_cmd: whether the script's
+// caller may run the command (nothing is logged).
 func (e *scriptEngine) luaACLCheckCmd(L *lua.LState) int {
 	argv, msg := e.luaArgv(L)
 	if msg != "" {
 		e.raiseErr(L, msg)
 	}
-	if e.srv.table.lookupArgv(argv) == nil {
+	cmd := e.srv.table.lookupArgv(argv)
+	if cmd == nil {
 		e.raiseErr(L, "Invalid command passed to redis.acl_check_cmd()")
 	}
-	L.Push(lua.LTrue)
+	r, _ := e.srv.acl.check(e.fake.user, cmd, argv)
+	L.Push(lua.LBool(r == aclOK))
 	return 1
 }
 

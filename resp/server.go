@@ -115,6 +115,7 @@ type Server struct {
 	readySet   map[blockKey]bool
 	qbufLimit  atomic.Int64 // client-query-buffer-limit, for reads outside the lock
 
+	acl     aclState      // users, rules, ACL LOG (acl.go)
 	ext     extensions    // Celery-aware packages (extension.go)
 	scripts *scriptEngine // Lua interpreter and script cache; nil until the first script
 
@@ -192,6 +193,9 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 	}
 	if s.exit == nil {
 		s.exit = os.Exit
+	}
+	if err := s.initACL(); err != nil {
+		return nil, err
 	}
 	// A server that will replay an AOF is loading from the start: a client
 	// accepted before LoadData gets -LOADING, never a glimpse of the empty
