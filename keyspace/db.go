@@ -41,8 +41,9 @@ func (db *DB) Len() int { return len(db.dict) }
 // Expires returns the number of keys with a TTL.
 func (db *DB) Expires() int { return len(db.volatile) }
 
-// Memory returns the bytes accounted to this DB's keys and values.
-func (db *DB) Memory() int64 { return db.mem }
+// Memory returns the bytes accounted to this DB's keys and values, and
+// to its dicts (memory.go).
+func (db *DB) Memory() int64 { return db.mem + db.overhead() }
 
 // Lookup finds a live key, deleting it first if it has expired. Reads count a
 // keyspace hit or miss unless flags say otherwise.

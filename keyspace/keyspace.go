@@ -170,7 +170,7 @@ func (ks *Keyspace) FlushAll() {
 func (ks *Keyspace) Memory() int64 {
 	var n int64
 	for _, db := range ks.dbs {
-		n += db.mem
+		n += db.Memory()
 	}
 	return n
 }

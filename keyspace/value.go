@@ -124,19 +124,3 @@ func (e *Entry) Encoding() Encoding {
 	}
 	return e.agg.Encoding()
 }
-
-// entryOverhead approximates what Redis spends per key besides key and value
-// bytes (dictEntry, robj, sds headers), so used_memory stays comparable.
-const entryOverhead = 56
-
-func (e *Entry) footprint() int64 {
-	n := int64(entryOverhead + len(e.key))
-	if e.typ == TypeString {
-		if e.enc != EncInt {
-			n += int64(len(e.str))
-		}
-	} else {
-		n += e.agg.MemoryUsage()
-	}
-	return n
-}
