@@ -25,12 +25,12 @@ type HashPair struct {
 // Converting is therefore O(1): only the flag changes. Fields and values are
 // Go strings, so the index shares the field's bytes.
 type Hash struct {
-	pairs   []HashPair
-	index   map[string]int32 // field → position; nil while small
-	big     bool             // "hashtable" encoding
-	lp      int64            // listpack entry bytes of fields and values (memory.go)
-	alloc   int64            // sds allocations of fields and values (memory.go)
-	peak    int              // largest length since the last shrink
+	pairs []HashPair
+	index map[string]int32 // field → position; nil while small
+	big   bool             // "hashtable" encoding
+	lp    int64            // listpack entry bytes of fields and values (memory.go)
+	alloc int64            // sds allocations of fields and values (memory.go)
+	peak  int              // largest length since the last shrink
 }
 
 // hashIndexMin is the size past which lookups go through a map instead of a
