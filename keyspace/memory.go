@@ -3,6 +3,7 @@ package keyspace
 import (
 	"math"
 	"math/bits"
+	"strconv"
 
 	"github.com/celerity/celerity/keyspace/quicklist"
 )
@@ -40,9 +41,6 @@ const (
 
 	// memIntsetHeader is an intset's encoding and length fields.
 	memIntsetHeader = 8
-	// memLPScore is the listpack entry of a score that is not an integer:
-	// Redis writes it as text with up to 17 significant digits.
-	memLPScore = 20
 )
 
 // mallocSize returns the size class jemalloc 5 (Redis 7.0's allocator)
@@ -118,8 +116,9 @@ func lpEntry[T string | []byte](s T) int64 {
 	return int64(l + 4)
 }
 
-// lpScore is the size of the listpack entry Redis writes for a score: an
-// integer when the score is one, text otherwise.
+// lpScore is the size of the listpack entry Redis writes for a score
+// (d2string): an integer when the score is one, else the text of "%.17g",
+// which Go's 'g' format with 17 digits spells the same way.
 func lpScore(score float64) int64 {
 	if score == math.Trunc(score) && math.Abs(score) < 1<<52 {
 		v := int64(score)
@@ -137,7 +136,8 @@ func lpScore(score float64) int64 {
 		}
 		return 10
 	}
-	return memLPScore
+	var buf [32]byte
+	return lpEntry(strconv.AppendFloat(buf[:0], score, 'g', 17, 64))
 }
 
 // listpackAlloc is the allocation of a listpack whose entries take n bytes
@@ -187,12 +187,46 @@ func (e *Entry) footprint() int64 {
 // objectComputeSize measures it, the key's sds and a dict entry's 24
 // bytes. Aggregates are measured whole rather than sampled.
 func (e *Entry) MemoryUsage() int64 {
-	n := 24 + sdsAlloc(len(e.key))
+	n := sizeofDictEntry + sdsAlloc(len(e.key))
 	if e.typ == TypeString {
 		_, v := e.stringValueMemory()
 		return n + v
 	}
-	return n + e.agg.MemoryUsage()
+	return n + objectComputeSize(e.agg)
+}
+
+// Structure sizes as objectComputeSize adds them: sizeof, not the
+// allocation jemalloc makes for it.
+const (
+	sizeofDictEntry = 24
+	sizeofDict      = 56
+	sizeofQuicklist = 40
+)
+
+// objectComputeSize is Redis's estimate of an aggregate's size, which
+// differs from what it allocates (MemoryUsage) where it adds up sizeof()
+// values and listpack lengths instead of allocations.
+func objectComputeSize(a Aggregate) int64 {
+	switch v := a.(type) {
+	case *List:
+		return v.MemoryUsage() - memQuicklist + sizeofQuicklist
+	case *Set:
+		if !v.big {
+			return memObj + v.intsetBytes()
+		}
+		return v.MemoryUsage() - memDict + sizeofDict - (memDictEntry-sizeofDictEntry)*int64(len(v.members))
+	case *Hash:
+		if !v.big {
+			return memObj + quicklist.ListpackHeaderBytes + v.lp
+		}
+		return v.MemoryUsage() - memDict + sizeofDict - (memDictEntry-sizeofDictEntry)*int64(len(v.pairs))
+	case *ZSet:
+		if v.listpack {
+			return v.MemoryUsage() // zmalloc_size of the listpack, unlike a hash's
+		}
+		return v.MemoryUsage() - memDict + sizeofDict - (memDictEntry-sizeofDictEntry)*int64(len(v.dict))
+	}
+	return a.MemoryUsage()
 }
 
 // overhead is what a DB holds besides its entries: the expires dict's

@@ -53,9 +53,15 @@ func (s *Set) MemoryUsage() int64 {
 		n := len(s.members)
 		return memObj + dictMemory(n) + memDictEntry*int64(n) + s.alloc
 	}
+	return memObj + mallocSize(s.intsetBytes())
+}
+
+// intsetBytes is the length of the intset Redis would hold: a header and
+// 2-, 4- or 8-byte integers, the width the largest magnitude needs.
+func (s *Set) intsetBytes() int64 {
 	n := int64(len(s.ints))
 	if n == 0 {
-		return memObj + mallocSize(memIntsetHeader)
+		return memIntsetHeader
 	}
 	width := int64(2)
 	lo, hi := s.ints[0], s.ints[n-1]
@@ -65,7 +71,7 @@ func (s *Set) MemoryUsage() int64 {
 	case lo < math.MinInt16 || hi > math.MaxInt16:
 		width = 4
 	}
-	return memObj + mallocSize(memIntsetHeader+width*n)
+	return memIntsetHeader + width*n
 }
 
 // Encoding returns intset or hashtable, as Redis 7.0 would report.

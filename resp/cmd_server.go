@@ -519,6 +519,7 @@ func configResetstatCommand(c *Client) {
 	s.stats.netOutput.Store(0)
 	s.stats.expireCycleCPUMs = 0
 	s.stats.overLimitTotal, s.stats.overLimitSince = 0, time.Time{}
+	s.cmem.evicted = 0
 	for _, cmd := range s.table.Commands() {
 		cmd.stats = commandStats{}
 		for _, sub := range cmd.Sub {

@@ -20,6 +20,7 @@ func builtinCommands() [][]*Command {
 		slowlogCommands(),
 		monitorCommands(),
 		adminCommands(),
+		memoryCommands(),
 	}
 }
 

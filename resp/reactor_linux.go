@@ -250,7 +250,11 @@ func (r *reactor) iterate(timeout int, busy *Client) bool {
 			}
 		}
 		c.takeOutput()
+		s.servedClientMemory(c)
 	}
+	// Clients over maxmemory-clients are evicted once their replies are
+	// counted, before they are written, as Redis's beforeSleep does.
+	s.evictClients()
 	// New connections are taken only now, after the commands ran: a long
 	// script in one of them serves the reactor from inside (busy.go), and
 	// that nested iteration must be the one to register connections that
