@@ -87,6 +87,7 @@ type Entry struct {
 	typ      Type
 	enc      Encoding // string encoding; aggregates report their own
 	copied   bool     // made by COPY, or an integer stored under maxmemory with LRU/LFU: an unshared object
+	cls      KeyClass // broker-safe class, kept up to date while Keyspace.trackClasses
 	mem      int64    // bytes accounted for this entry
 }
 

@@ -81,6 +81,21 @@ func TestBrokerSafeEvictsOnlyExpendableAndOther(t *testing.T) {
 	celeryDataset(t, c)
 	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "broker-safe").Str)
 	assert.Equal(t, "broker-safe", c.Do("CONFIG", "GET", "maxmemory-policy").Elems[1].Str)
+	classBytes := func() (protected, expendable, other int64) {
+		for _, f := range []struct {
+			name string
+			v    *int64
+		}{{"broker_protected_bytes", &protected}, {"broker_expendable_bytes", &expendable}, {"broker_other_bytes", &other}} {
+			n, err := strconv.ParseInt(infoField(t, c, "memory", f.name), 10, 64)
+			require.NoError(t, err)
+			*f.v = n
+		}
+		return
+	}
+	protected, expendable, other := classBytes()
+	assert.Positive(t, protected)
+	assert.Positive(t, expendable)
+	assert.Positive(t, other)
 	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory", "1").Str)
 
 	// The next command evicts everything that may go.
@@ -94,6 +109,10 @@ func TestBrokerSafeEvictsOnlyExpendableAndOther(t *testing.T) {
 	assert.Equal(t, "4", infoField(t, c, "memory", "broker_evicted_expendable"))
 	assert.Equal(t, "1", infoField(t, c, "memory", "broker_evicted_other"))
 	assert.Equal(t, "5", infoField(t, c, "stats", "evicted_keys"))
+	p2, e2, o2 := classBytes()
+	assert.Equal(t, protected, p2, "protected bytes untouched")
+	assert.Zero(t, e2)
+	assert.Zero(t, o2)
 
 	// Only protected data is left: producers get the distinct error,
 	// reads and pops still work.

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -494,6 +495,8 @@ func (s *Server) applyConfig(prev *Config) *applyError {
 	}
 	if s.cfg.MaxMemoryPolicy != prev.MaxMemoryPolicy {
 		s.warnEvictablePolicy()
+	} else if !slices.Equal(s.cfg.BrokerProtectedPrefixes, prev.BrokerProtectedPrefixes) {
+		s.ks.Reclassify() // broker-safe's memory by class
 	}
 	if err := s.applyPersistence(prev); err != nil {
 		return err

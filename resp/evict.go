@@ -243,6 +243,10 @@ func (s *Server) evictionCron() {
 // applyEviction hands the eviction directives to the keyspace. Engine lock
 // (or before the server runs).
 func (s *Server) applyEviction() {
+	// The classifier first: entering broker-safe classes every key.
+	if !s.ks.HasClassifier() {
+		s.ks.SetClassifier(s.brokerKeyClass)
+	}
 	s.ks.SetEviction(keyspace.Eviction{
 		Policy:       s.cfg.MaxMemoryPolicy,
 		Samples:      s.cfg.MaxMemorySamples,
@@ -250,7 +254,6 @@ func (s *Server) applyEviction() {
 		LFUDecayTime: s.cfg.LFUDecayTime,
 		Limited:      s.cfg.MaxMemory != 0,
 	})
-	s.ks.SetClassifier(s.brokerKeyClass)
 }
 
 // maxMemoryClientsParam is maxmemory-clients: a memory value or a

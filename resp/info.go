@@ -273,6 +273,10 @@ func (s *Server) infoMemory(b *infoBuilder) {
 		b.int("broker_reserve_used", used)
 		b.int("broker_evicted_expendable", st.EvictedExpendable)
 		b.int("broker_evicted_other", st.EvictedOther)
+		cm := s.ks.ClassMemory()
+		b.int("broker_protected_bytes", cm[keyspace.ClassProtected])
+		b.int("broker_expendable_bytes", cm[keyspace.ClassExpendable])
+		b.int("broker_other_bytes", cm[keyspace.ClassOther])
 	}
 }
 
