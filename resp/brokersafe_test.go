@@ -2,6 +2,7 @@ package resp_test
 
 import (
 	"bytes"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -305,4 +306,39 @@ func TestEvictablePolicyOnKombuDatasetIsLogged(t *testing.T) {
 	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu").Str)
 	assert.Contains(t, log.String(), warning)
 	assert.Contains(t, log.String(), `"policy":"allkeys-lfu"`)
+}
+
+// The other side of the pop-then-record race: a consumer blocked in BRPOP
+// vanishes (connection reset) just as a push that crosses maxmemory
+// serves it. Whether the server noticed the reset first (the waiter is
+// dropped) or served the pop and then failed to write the reply (the pop
+// is undone), the message stays queued: never lost.
+func TestVanishingConsumerServedPastTheLimitLeavesTheMessageQueued(t *testing.T) {
+	for _, policy := range []string{"broker-safe", "noeviction"} {
+		t.Run(policy, func(t *testing.T) {
+			srv := resptest.NewServer(t)
+			producer := resptest.Dial(t, srv.Addr())
+			celeryDataset(t, producer)
+			require.Equal(t, int64(2), producer.Do("DEL", "celery", "celery\x06\x163").Int)
+			limit := evictionUsed(t, producer) + 512
+			require.Equal(t, "OK", producer.Do("CONFIG", "SET", "maxmemory-policy", policy, "maxmemory", strconv.FormatInt(limit, 10)).Str)
+			payload := strings.Repeat("a", 4096)
+			for i := 0; i < 20; i++ {
+				consumer := resptest.Dial(t, srv.Addr())
+				consumer.Send("BRPOP", "celery", "5")
+				require.Eventually(t, func() bool { return infoField(t, producer, "clients", "blocked_clients") == "1" },
+					5*time.Second, time.Millisecond)
+				tcp := consumer.NetConn().(*net.TCPConn)
+				require.NoError(t, tcp.SetLinger(0))
+				require.NoError(t, tcp.Close())
+				// The push crosses the limit; the next iteration's pushes
+				// are refused, so each round pops what it pushed.
+				v := producer.Do("LPUSH", "celery", payload)
+				require.Equal(t, byte(':'), v.Kind, "LPUSH: %s", v.Str)
+				require.Eventually(t, func() bool { return producer.Do("LLEN", "celery").Int == 1 },
+					5*time.Second, time.Millisecond, "round %d: the message left the queue with a vanished consumer", i)
+				require.Equal(t, payload, producer.Do("RPOP", "celery").Str)
+			}
+		})
+	}
 }
