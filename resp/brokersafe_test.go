@@ -342,3 +342,29 @@ func TestVanishingConsumerServedPastTheLimitLeavesTheMessageQueued(t *testing.T)
 		})
 	}
 }
+
+// maxmemory-clients evicts a subscriber that stops reading, logs it as
+// Redis does, counts it, and leaves the keyspace alone.
+func TestClientEvictionLogsAndCounts(t *testing.T) {
+	var log syncBuffer
+	srv := resptest.NewServer(t, func(_ *resp.Config, o *resp.Options) { o.Logger = zerolog.New(&log) })
+	c := resptest.Dial(t, srv.Addr())
+	sub := resptest.Dial(t, srv.Addr())
+	require.Equal(t, "OK", c.Do("SET", "k", "v").Str)
+	require.Equal(t, "OK", c.Do("CLIENT", "NO-EVICT", "on").Str)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-clients", "128kb").Str)
+	sub.Send("SUBSCRIBE", "ws")
+	require.Eventually(t, func() bool { return c.Do("PUBSUB", "NUMSUB", "ws").Elems[1].Int == 1 },
+		5*time.Second, time.Millisecond)
+	// The subscriber never reads: once the socket buffers are full its
+	// backlog passes the limit.
+	msg := strings.Repeat("m", 32<<10)
+	for sent := 0; c.Do("PUBLISH", "ws", msg).Int == 1; sent += len(msg) {
+		require.Less(t, sent, 256<<20, "never evicted")
+	}
+	assert.Equal(t, "1", infoField(t, c, "stats", "evicted_clients"))
+	assert.Contains(t, log.String(), "Evicting client: id=")
+	assert.Contains(t, log.String(), "flags=P")
+	assert.Equal(t, "v", c.Do("GET", "k").Str)
+	assert.Equal(t, "0", infoField(t, c, "stats", "evicted_keys"))
+}
