@@ -74,7 +74,9 @@ func parseInfo(r *reply) ([]infoSection, string) {
 // commands since CONFIG RESETSTAT (counters), or are constants of a
 // standalone 7.0 server without persistence on this machine. (The
 // *_eviction_exceeded_time fields are milliseconds spent over maxmemory:
-// timings, compared by format only.)
+// timings, compared by format only. mem_not_counted_for_evict is 0 on a
+// Redis without replicas or AOF, and client memory on Celerity, whose
+// eviction leaves client buffers out: compared by format.)
 var infoExactFields = map[string]bool{}
 
 func init() {
@@ -83,7 +85,7 @@ func init() {
 		atomicvar_api process_supervised hz configured_hz config_file io_threads_active
 		cluster_connections maxclients blocked_clients tracking_clients clients_in_timeout_table
 		number_of_cached_scripts number_of_functions number_of_libraries maxmemory maxmemory_human
-		maxmemory_policy mem_not_counted_for_evict mem_replication_backlog mem_total_replication_buffers
+		maxmemory_policy mem_replication_backlog mem_total_replication_buffers
 		mem_clients_slaves mem_cluster_links mem_aof_buffer active_defrag_running lazyfree_pending_objects
 		lazyfreed_objects
 		loading async_loading current_cow_peak current_cow_size current_cow_size_age current_fork_perc

@@ -68,6 +68,24 @@ func TestDiffMaxmemoryOOM(t *testing.T) {
 			do("RPOP", "l"), do("BRPOP", "l", "0.01"),
 			do("PING"), do("ECHO", "hi"),
 		}},
+		{name: "maxmemory/noeviction-command-flags", cleanup: memoryReset, steps: []step{
+			do("SET", "s", "abc"), do("SET", "n", "5"), do("RPUSH", "l", "a", "b", "c"), do("SADD", "s1", "a", "b"),
+			do("SADD", "s2", "b", "c"), do("ZADD", "z", "1", "a", "2", "b"), do("HSET", "h", "f", "1"), limit,
+			// denyoom: refused whether or not they would grow anything.
+			do("SETRANGE", "s", "0", "x"), do("MSET", "a", "1"), do("MSETNX", "a", "1"), do("GETSET", "s", "y"),
+			do("SETEX", "a", "10", "v"), do("PSETEX", "a", "10", "v"), do("INCRBY", "n", "1"), do("DECR", "n"),
+			do("INCRBYFLOAT", "n", "1.5"), do("LINSERT", "l", "BEFORE", "a", "z"), do("LSET", "l", "0", "q"),
+			do("RPOPLPUSH", "l", "l2"), do("LMOVE", "l", "l2", "LEFT", "RIGHT"), do("SINTERSTORE", "d", "s1", "s2"),
+			do("SUNIONSTORE", "d", "s1", "s2"), do("SDIFFSTORE", "d", "s1", "s2"), do("SMOVE", "s1", "s2", "a"),
+			do("ZUNIONSTORE", "d", "1", "z"), do("ZINCRBY", "z", "1", "a"), do("HINCRBY", "h", "f", "1"),
+			do("HSETNX", "h", "g", "v"), do("HMSET", "h", "f", "2"), do("COPY", "s", "s3"),
+			// Not denyoom: they run.
+			do("GETDEL", "a"), do("GETEX", "s", "PERSIST"), do("EXPIRE", "n", "100"), do("PERSIST", "n"),
+			do("RENAME", "s", "s4"), do("LTRIM", "l", "0", "1"), do("SREM", "s1", "a"), shape("SPOP", "s2"), do("SCARD", "s2"),
+			do("ZREM", "z", "b"), do("ZPOPMIN", "z"), do("HDEL", "h", "f"), do("UNLINK", "s4"),
+			do("PUBLISH", "ch", "m"), do("SELECT", "1"), do("SELECT", "0"), do("DBSIZE"),
+			do("OBJECT", "ENCODING", "l"), do("TYPE", "l"), do("MEMORY", "USAGE", "nokey"),
+		}},
 		{name: "maxmemory/noeviction-multi", cleanup: memoryReset, steps: []step{
 			do("SET", "a", "x"), limit,
 			// Inside MULTI every command is refused, reads included, but

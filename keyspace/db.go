@@ -27,6 +27,9 @@ type DB struct {
 	dense    []*Entry
 	volatile []*Entry
 	mem      int64
+	// classMem is mem by broker-safe key class, kept while the policy is
+	// broker-safe (Keyspace.trackClasses).
+	classMem [ClassProtected + 1]int64
 
 	expireCursor int // next position the active expiry cycle looks at
 }
@@ -41,8 +44,9 @@ func (db *DB) Len() int { return len(db.dict) }
 // Expires returns the number of keys with a TTL.
 func (db *DB) Expires() int { return len(db.volatile) }
 
-// Memory returns the bytes accounted to this DB's keys and values.
-func (db *DB) Memory() int64 { return db.mem }
+// Memory returns the bytes accounted to this DB's keys and values, and
+// to its dicts (memory.go).
+func (db *DB) Memory() int64 { return db.mem + db.overhead() }
 
 // Lookup finds a live key, deleting it first if it has expired. Reads count a
 // keyspace hit or miss unless flags say otherwise.
@@ -100,7 +104,6 @@ func (db *DB) expireIfNeeded(e *Entry) bool {
 func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 	if e := db.dict[string(key)]; e != nil {
 		db.preserve(e)
-		db.mem -= e.mem
 		e.typ, e.agg, e.enc, e.copied = TypeString, nil, enc, db.ks.unsharedInt(enc)
 		// Reuse the old buffer when it fits without wasting much: an
 		// overwrite (SET of a counter, a lock token, a result) then
@@ -114,8 +117,7 @@ func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 			db.setExpire(e, 0)
 		}
 		e.lru = db.ks.overwriteAccess(e.lru)
-		e.mem = e.footprint()
-		db.mem += e.mem
+		db.account(e)
 		return e
 	}
 	e := &Entry{key: string(key), str: append([]byte(nil), v...), typ: TypeString, enc: enc, vol: -1, copied: db.ks.unsharedInt(enc)}
@@ -126,10 +128,8 @@ func (db *DB) SetString(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 // SetStringOwned is SetString for a slice the caller hands over (no copy).
 func (db *DB) SetStringOwned(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 	e := db.SetString(key, nil, enc, keepTTL)
-	db.mem -= e.mem
 	e.str = v
-	e.mem = e.footprint()
-	db.mem += e.mem
+	db.account(e)
 	return e
 }
 
@@ -138,12 +138,10 @@ func (db *DB) SetStringOwned(key, v []byte, enc Encoding, keepTTL bool) *Entry {
 func (db *DB) SetAggregate(key []byte, t Type, a Aggregate) *Entry {
 	if e := db.dict[string(key)]; e != nil {
 		db.preserve(e)
-		db.mem -= e.mem
 		e.typ, e.agg, e.str, e.copied = t, a, nil, false
 		db.setExpire(e, 0)
 		e.lru = db.ks.overwriteAccess(e.lru)
-		e.mem = e.footprint()
-		db.mem += e.mem
+		db.account(e)
 		return e
 	}
 	e := &Entry{key: string(key), agg: a, typ: t, vol: -1}
@@ -154,10 +152,20 @@ func (db *DB) SetAggregate(key []byte, t Type, a Aggregate) *Entry {
 // Reaccount refreshes the memory accounted to e after its value changed in
 // place (APPEND, LPUSH onto an existing list...). It is too late here to save
 // e for an open snapshot: e must come from a LookupWrite lookup.
-func (db *DB) Reaccount(e *Entry) {
-	db.mem -= e.mem
+func (db *DB) Reaccount(e *Entry) { db.account(e) }
+
+// account refreshes e's share of the DB's memory after a change: its
+// footprint and, under broker-safe, its class (a key's class follows its
+// name, type, TTL and, for a RedBeat entry, its fields).
+func (db *DB) account(e *Entry) {
+	old := e.mem
 	e.mem = e.footprint()
-	db.mem += e.mem
+	db.mem += e.mem - old
+	if db.ks.trackClasses {
+		db.classMem[e.cls] -= old
+		e.cls = db.ks.Class(db.id, e)
+		db.classMem[e.cls] += e.mem
+	}
 }
 
 // UpdateString replaces a string value in place, keeping the TTL.
@@ -176,8 +184,7 @@ func (db *DB) insert(e *Entry) {
 	e.pos = int32(len(db.dense))
 	db.dense = append(db.dense, e)
 	db.dict[e.key] = e
-	e.mem = e.footprint()
-	db.mem += e.mem
+	db.account(e)
 	if (e.typ == TypeList || e.typ == TypeZSet) && db.ks.hooks != nil {
 		db.ks.hooks.KeyCreated(db, e.key, e.typ)
 	}
@@ -207,6 +214,9 @@ func (db *DB) deleteEntry(e *Entry) {
 	db.dense = db.dense[:len(db.dense)-1]
 	delete(db.dict, e.key)
 	db.mem -= e.mem
+	if db.ks.trackClasses {
+		db.classMem[e.cls] -= e.mem
+	}
 }
 
 // SetExpire sets e's absolute expiry (Unix ms); 0 removes it.
@@ -228,7 +238,14 @@ func (db *DB) setExpire(e *Entry, at int64) {
 		db.volatile = db.volatile[:len(db.volatile)-1]
 		e.vol = -1
 	}
-	e.expireAt = at
+	if e.expireAt != at {
+		e.expireAt = at
+		if db.ks.trackClasses {
+			db.classMem[e.cls] -= e.mem
+			e.cls = db.ks.Class(db.id, e)
+			db.classMem[e.cls] += e.mem
+		}
+	}
 }
 
 // Rename moves the entry e to newKey, replacing whatever newKey held; the
@@ -317,6 +334,7 @@ func (db *DB) Flush() {
 	db.dense = nil
 	db.volatile = nil
 	db.mem = 0
+	db.classMem = [ClassProtected + 1]int64{}
 }
 
 // AvgTTL returns the average remaining TTL in ms of keys with a TTL, as

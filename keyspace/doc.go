@@ -21,8 +21,12 @@
 //     resp/errors.go. (ARCHITECTURE.md sketches keyspace sentinel errors;
 //     with no failing operation here they would be dead code, so there are
 //     none.)
-//   - Memory accounting: each value reports an estimate of its footprint; DB
-//     and Keyspace keep running totals, used by INFO and eviction.
+//   - Memory accounting (memory.go): each value is accounted as what Redis
+//     7.0 would allocate for it (its structures rounded to jemalloc's size
+//     classes), so used_memory and maxmemory mean the same for the same
+//     data; values keep running sums so every estimate is O(1). DB and
+//     Keyspace keep running totals (by broker-safe class too, while that
+//     policy is set), used by INFO, MEMORY and eviction.
 //   - Eviction (evict.go): the keyspace knows the policy, keeps Redis's
 //     access field per entry (LRU clock or LFU counter, by policy) and its
 //     16-entry eviction pool, and EvictOne deletes the chosen key through

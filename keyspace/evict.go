@@ -80,8 +80,14 @@ const (
 type Classifier func(db int, e *Entry) KeyClass
 
 // SetClassifier installs the broker-safe policy's classifier; without one
-// every key is ClassOther.
-func (ks *Keyspace) SetClassifier(f Classifier) { ks.classify = f }
+// every key is ClassOther. Under broker-safe every key is classed again.
+func (ks *Keyspace) SetClassifier(f Classifier) {
+	ks.classify = f
+	ks.Reclassify()
+}
+
+// HasClassifier reports whether a classifier is installed.
+func (ks *Keyspace) HasClassifier() bool { return ks.classify != nil }
 
 // Class returns e's class under the installed classifier.
 func (ks *Keyspace) Class(db int, e *Entry) KeyClass {
@@ -122,10 +128,45 @@ func (ks *Keyspace) unsharedInt(enc Encoding) bool {
 // empties the candidate pool, whose scores were computed under the old
 // one.
 func (ks *Keyspace) SetEviction(ev Eviction) {
-	if ev.Policy != ks.evict.Policy {
+	changed := ev.Policy != ks.evict.Policy
+	if changed {
 		ks.pool = [evpoolSize]poolEntry{}
 	}
 	ks.evict = ev
+	if changed {
+		ks.trackClasses = ev.Policy == BrokerSafe
+		if ks.trackClasses {
+			ks.Reclassify()
+		}
+	}
+}
+
+// Reclassify classes every key again and recomputes the memory by class,
+// when the classifier's rules change (a new policy, other protected
+// prefixes). O(keys).
+func (ks *Keyspace) Reclassify() {
+	if !ks.trackClasses {
+		return
+	}
+	for _, db := range ks.dbs {
+		db.classMem = [ClassProtected + 1]int64{}
+		for _, e := range db.dense {
+			e.cls = ks.Class(db.id, e)
+			db.classMem[e.cls] += e.mem
+		}
+	}
+}
+
+// ClassMemory returns the memory of the keys of each broker-safe class,
+// as accounted while the policy is broker-safe (Keyspace.Memory's
+// per-key share: the dicts' own overhead is in no class).
+func (ks *Keyspace) ClassMemory() (m [ClassProtected + 1]int64) {
+	for _, db := range ks.dbs {
+		for c, n := range db.classMem {
+			m[c] += n
+		}
+	}
+	return m
 }
 
 // LFU constants of server.h.

@@ -25,11 +25,12 @@ type HashPair struct {
 // Converting is therefore O(1): only the flag changes. Fields and values are
 // Go strings, so the index shares the field's bytes.
 type Hash struct {
-	pairs   []HashPair
-	index   map[string]int32 // field → position; nil while small
-	big     bool             // "hashtable" encoding
-	payload int64            // sum of field and value lengths
-	peak    int              // largest length since the last shrink
+	pairs []HashPair
+	index map[string]int32 // field → position; nil while small
+	big   bool             // "hashtable" encoding
+	lp    int64            // listpack entry bytes of fields and values (memory.go)
+	alloc int64            // sds allocations of fields and values (memory.go)
+	peak  int              // largest length since the last shrink
 }
 
 // hashIndexMin is the size past which lookups go through a map instead of a
@@ -42,15 +43,22 @@ func NewHash() *Hash { return &Hash{} }
 // Len returns the number of fields.
 func (h *Hash) Len() int { return len(h.pairs) }
 
-// MemoryUsage estimates what Redis would use for the same hash: a listpack
-// costs about two bytes of header per string, a hashtable a dict entry, two
-// sds headers and a bucket per pair.
+// MemoryUsage estimates what Redis 7.0 allocates for the same hash: an
+// robj and a listpack, or an robj, a dict and per pair a dict entry and
+// two sds strings (memory.go).
 func (h *Hash) MemoryUsage() int64 {
-	n := int64(len(h.pairs))
 	if h.big {
-		return 96 + h.payload + 56*n
+		n := len(h.pairs)
+		return memObj + dictMemory(n) + memDictEntry*int64(n) + h.alloc
 	}
-	return 16 + h.payload + 4*n
+	return memObj + listpackAlloc(h.lp)
+}
+
+// account adds (sign 1) or removes (sign -1) a pair's share of the memory
+// estimate.
+func (h *Hash) account(field, value string, sign int64) {
+	h.lp += sign * (lpEntry(field) + lpEntry(value))
+	h.alloc += sign * (sdsAlloc(len(field)) + sdsAlloc(len(value)))
 }
 
 // Encoding returns listpack or hashtable, as Redis 7.0 would report.
@@ -63,7 +71,7 @@ func (h *Hash) Encoding() Encoding {
 
 // Clone returns a deep copy with the same encoding and order.
 func (h *Hash) Clone() Aggregate {
-	n := &Hash{pairs: append([]HashPair(nil), h.pairs...), big: h.big, payload: h.payload, peak: len(h.pairs)}
+	n := &Hash{pairs: append([]HashPair(nil), h.pairs...), big: h.big, lp: h.lp, alloc: h.alloc, peak: len(h.pairs)}
 	if h.index != nil {
 		n.buildIndex()
 	}
@@ -130,13 +138,14 @@ func (h *Hash) Set(field []byte, value string, lim Limits) bool {
 	}
 	created := false
 	if i := h.find(field); i >= 0 {
-		h.payload += int64(len(value) - len(h.pairs[i].Value))
+		h.account("", h.pairs[i].Value, -1)
+		h.account("", value, 1)
 		h.pairs[i].Value = value
 	} else {
 		created = true
 		f := string(field)
 		h.pairs = append(h.pairs, HashPair{Field: f, Value: value})
-		h.payload += int64(len(f) + len(value))
+		h.account(f, value, 1)
 		if h.index != nil {
 			h.index[f] = int32(len(h.pairs) - 1)
 		} else if len(h.pairs) > hashIndexMin {
@@ -162,7 +171,7 @@ func (h *Hash) Delete(field []byte) bool {
 
 func (h *Hash) deleteAt(i int) {
 	p := h.pairs[i]
-	h.payload -= int64(len(p.Field) + len(p.Value))
+	h.account(p.Field, p.Value, -1)
 	last := len(h.pairs) - 1
 	if h.index != nil {
 		delete(h.index, p.Field)

@@ -57,6 +57,10 @@ type Keyspace struct {
 	// evictedClass counts broker-safe evictions by key class.
 	evictedClass [ClassProtected + 1]int64
 	classify     Classifier // broker-safe key classes; nil: all ClassOther
+	// trackClasses is whether entries keep their class and DBs their
+	// memory by class (under broker-safe only: it costs a classification
+	// per write).
+	trackClasses bool
 
 	snap  *Snapshot // the open snapshot, nil when none (see snapshot.go)
 	epoch uint32    // epoch of the latest snapshot begun
@@ -157,6 +161,7 @@ func (ks *Keyspace) SwapDB(a, b int) {
 	da.dense, db.dense = db.dense, da.dense
 	da.volatile, db.volatile = db.volatile, da.volatile
 	da.mem, db.mem = db.mem, da.mem
+	da.classMem, db.classMem = db.classMem, da.classMem
 }
 
 // FlushAll empties every database.
@@ -170,7 +175,7 @@ func (ks *Keyspace) FlushAll() {
 func (ks *Keyspace) Memory() int64 {
 	var n int64
 	for _, db := range ks.dbs {
-		n += db.mem
+		n += db.Memory()
 	}
 	return n
 }

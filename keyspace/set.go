@@ -1,6 +1,7 @@
 package keyspace
 
 import (
+	"math"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -23,7 +24,7 @@ type Set struct {
 	members []string         // hashtable encoding, dense
 	index   map[string]int32 // member → position in members; nil while small
 	big     bool             // "hashtable" encoding
-	payload int64            // sum of member lengths (hashtable)
+	alloc   int64            // sds allocations of the members (hashtable; memory.go)
 	peak    int              // largest length since the last shrink
 }
 
@@ -43,12 +44,34 @@ func (s *Set) Len() int {
 	return len(s.ints)
 }
 
-// MemoryUsage estimates what Redis would use for the same set.
+// MemoryUsage estimates what Redis 7.0 allocates for the same set: an
+// robj and an intset of 2-, 4- or 8-byte integers (the width the largest
+// magnitude needs), or an robj, a dict and per member a dict entry and an
+// sds string (memory.go).
 func (s *Set) MemoryUsage() int64 {
 	if s.big {
-		return 96 + s.payload + 48*int64(len(s.members))
+		n := len(s.members)
+		return memObj + dictMemory(n) + memDictEntry*int64(n) + s.alloc
 	}
-	return 16 + 8*int64(len(s.ints))
+	return memObj + mallocSize(s.intsetBytes())
+}
+
+// intsetBytes is the length of the intset Redis would hold: a header and
+// 2-, 4- or 8-byte integers, the width the largest magnitude needs.
+func (s *Set) intsetBytes() int64 {
+	n := int64(len(s.ints))
+	if n == 0 {
+		return memIntsetHeader
+	}
+	width := int64(2)
+	lo, hi := s.ints[0], s.ints[n-1]
+	switch {
+	case lo < math.MinInt32 || hi > math.MaxInt32:
+		width = 8
+	case lo < math.MinInt16 || hi > math.MaxInt16:
+		width = 4
+	}
+	return memIntsetHeader + width*n
 }
 
 // Encoding returns intset or hashtable, as Redis 7.0 would report.
@@ -61,7 +84,7 @@ func (s *Set) Encoding() Encoding {
 
 // Clone returns a deep copy with the same encoding.
 func (s *Set) Clone() Aggregate {
-	n := &Set{big: s.big, payload: s.payload, peak: s.Len()}
+	n := &Set{big: s.big, alloc: s.alloc, peak: s.Len()}
 	if s.big {
 		n.members = append([]string(nil), s.members...)
 		if s.index != nil {
@@ -237,7 +260,7 @@ func (s *Set) addMember(o *Set, i int, lim Limits) bool {
 
 func (s *Set) appendString(m string) {
 	s.members = append(s.members, m)
-	s.payload += int64(len(m))
+	s.alloc += sdsAlloc(len(m))
 	if s.index != nil {
 		s.index[m] = int32(len(s.members) - 1)
 	} else if len(s.members) > setIndexMin {
@@ -253,11 +276,11 @@ func (s *Set) convert() {
 	}
 	s.big = true
 	s.members = make([]string, 0, len(s.ints))
-	s.payload = 0
+	s.alloc = 0
 	for _, n := range s.ints {
 		m := strconv.FormatInt(n, 10)
 		s.members = append(s.members, m)
-		s.payload += int64(len(m))
+		s.alloc += sdsAlloc(len(m))
 	}
 	s.ints = nil
 	if len(s.members) > setIndexMin {
@@ -302,7 +325,7 @@ func (s *Set) RemoveAt(i int) {
 		return
 	}
 	m := s.members[i]
-	s.payload -= int64(len(m))
+	s.alloc -= sdsAlloc(len(m))
 	last := len(s.members) - 1
 	if s.index != nil {
 		delete(s.index, m)

@@ -34,7 +34,7 @@ func newSetOf(lim Limits, members ...string) *Set {
 	return s
 }
 
-// checkSetInvariants verifies sortedness, the index and the payload.
+// checkSetInvariants verifies sortedness, the index and the memory counter.
 func checkSetInvariants(t *testing.T, s *Set) {
 	t.Helper()
 	if !s.big {
@@ -51,7 +51,7 @@ func checkSetInvariants(t *testing.T, s *Set) {
 	for i, m := range s.members {
 		require.False(t, seen[m], "duplicate member %q", m)
 		seen[m] = true
-		payload += int64(len(m))
+		payload += sdsAlloc(len(m))
 		if s.index != nil {
 			require.Equal(t, int32(i), s.index[m])
 		}
@@ -61,7 +61,7 @@ func checkSetInvariants(t *testing.T, s *Set) {
 	} else {
 		require.LessOrEqual(t, len(s.members), setIndexMin)
 	}
-	require.Equal(t, payload, s.payload)
+	require.Equal(t, payload, s.alloc)
 }
 
 func TestSetIntsetSortedAndCanonical(t *testing.T) {

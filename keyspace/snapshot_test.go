@@ -132,7 +132,7 @@ func checkConsistency(t *testing.T, ks *Keyspace) {
 			require.Equal(t, int32(p), e.vol)
 		}
 		require.Equal(t, mem, db.mem)
-		total += mem
+		total += mem + db.overhead()
 	}
 	require.Equal(t, total, ks.Memory())
 }

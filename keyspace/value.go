@@ -87,6 +87,7 @@ type Entry struct {
 	typ      Type
 	enc      Encoding // string encoding; aggregates report their own
 	copied   bool     // made by COPY, or an integer stored under maxmemory with LRU/LFU: an unshared object
+	cls      KeyClass // broker-safe class, kept up to date while Keyspace.trackClasses
 	mem      int64    // bytes accounted for this entry
 }
 
@@ -123,20 +124,4 @@ func (e *Entry) Encoding() Encoding {
 		return e.enc
 	}
 	return e.agg.Encoding()
-}
-
-// entryOverhead approximates what Redis spends per key besides key and value
-// bytes (dictEntry, robj, sds headers), so used_memory stays comparable.
-const entryOverhead = 56
-
-func (e *Entry) footprint() int64 {
-	n := int64(entryOverhead + len(e.key))
-	if e.typ == TypeString {
-		if e.enc != EncInt {
-			n += int64(len(e.str))
-		}
-	} else {
-		n += e.agg.MemoryUsage()
-	}
-	return n
 }

@@ -20,7 +20,8 @@ type ZSet struct {
 	dict     map[string]float64
 	zsl      zskiplist.ZSL
 	listpack bool
-	payload  int64 // sum of member lengths
+	lp       int64 // listpack entry bytes of members and scores (memory.go)
+	alloc    int64 // sds allocations of the members (memory.go)
 }
 
 // ZAddFlags are ZADD's input options (Redis's ZADD_IN_*).
@@ -68,15 +69,24 @@ func zslLimits(l Limits) zskiplist.Limits {
 // Len returns the number of members.
 func (z *ZSet) Len() int { return len(z.dict) }
 
-// MemoryUsage estimates what Redis would use for the same zset: a listpack
-// costs a few bytes of header and the score text per member; a skiplist a
-// node, a dict entry, an sds header and a bucket per member.
+// MemoryUsage estimates what Redis 7.0 allocates for the same zset: an
+// robj and a listpack of members and scores, or an robj, the zset, its
+// dict and skiplist, and per member a dict entry, a skiplist node and the
+// sds string both share (memory.go).
 func (z *ZSet) MemoryUsage() int64 {
-	n := int64(len(z.dict))
 	if z.listpack {
-		return 16 + z.payload + 12*n
+		return memObj + listpackAlloc(z.lp)
 	}
-	return 128 + z.payload + 96*n
+	n := len(z.dict)
+	return memObj + memZSet + dictMemory(n) + memZSL + memZSLHeader +
+		(memDictEntry+memZSLNode)*int64(n) + z.alloc
+}
+
+// account adds (sign 1) or removes (sign -1) member m's share of z's
+// memory estimate.
+func account[T string | []byte](z *ZSet, m T, score float64, sign int64) {
+	z.lp += sign * (lpEntry(m) + lpScore(score))
+	z.alloc += sign * sdsAlloc(len(m))
 }
 
 // Encoding returns listpack or skiplist, as Redis 7.0 would report.
@@ -92,7 +102,7 @@ func (z *ZSet) IsListpack() bool { return z.listpack }
 
 // Clone returns a deep copy with the same encoding.
 func (z *ZSet) Clone() Aggregate {
-	n := &ZSet{dict: make(map[string]float64, len(z.dict)), listpack: z.listpack, payload: z.payload}
+	n := &ZSet{dict: make(map[string]float64, len(z.dict)), listpack: z.listpack, lp: z.lp, alloc: z.alloc}
 	if it, ok := z.zsl.First(); ok {
 		for {
 			e := it.Element()
@@ -171,13 +181,14 @@ func (z *ZSet) update(cur float64, member []byte, score float64) {
 	score = z.stored(score)
 	z.zsl.UpdateScore(cur, e.Member, score)
 	z.dict[e.Member] = score
+	z.lp += lpScore(score) - lpScore(cur)
 }
 
 func (z *ZSet) insert(m string, score float64) {
 	score = z.stored(score)
 	z.dict[m] = score
 	z.zsl.Insert(score, m)
-	z.payload += int64(len(m))
+	account(z, m, score, 1)
 }
 
 // Set adds member or changes its score, without any encoding decision: it
@@ -229,7 +240,7 @@ func (z *ZSet) Remove(member []byte) bool {
 	}
 	z.zsl.Delete(cur, string(member))
 	delete(z.dict, string(member))
-	z.payload -= int64(len(member))
+	account(z, member, cur, -1)
 	return true
 }
 
@@ -250,7 +261,7 @@ func (z *ZSet) Rank(member []byte, reverse bool) (int, bool) {
 // forget drops a member the index has already removed.
 func (z *ZSet) forget(e zskiplist.Element) {
 	delete(z.dict, e.Member)
-	z.payload -= int64(len(e.Member))
+	account(z, e.Member, e.Score, -1)
 }
 
 // DeleteRangeByRank removes ranks start..end inclusive (0 <= start <= end <

@@ -2,6 +2,7 @@ package resp_test
 
 import (
 	"bytes"
+	"net"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,15 +32,19 @@ func infoField(t *testing.T, c *resptest.Conn, section, field string) string {
 	return ""
 }
 
-// evictionUsed is the memory compared with maxmemory: the start-up
-// baseline plus the dataset (client buffers do not count).
+// evictionUsed is the memory compared with maxmemory: used_memory but
+// what INFO says eviction does not count (client memory), both from one
+// INFO (client memory changes with every reply).
 func evictionUsed(t *testing.T, c *resptest.Conn) int64 {
 	t.Helper()
-	startup, err := strconv.ParseInt(infoField(t, c, "memory", "used_memory_startup"), 10, 64)
-	require.NoError(t, err)
-	dataset, err := strconv.ParseInt(infoField(t, c, "memory", "used_memory_dataset"), 10, 64)
-	require.NoError(t, err)
-	return startup + dataset
+	fields := map[string]int64{}
+	for _, line := range strings.Split(c.Do("INFO", "memory").Str, "\r\n") {
+		if k, v, ok := strings.Cut(line, ":"); ok {
+			fields[k], _ = strconv.ParseInt(v, 10, 64)
+		}
+	}
+	require.Contains(t, fields, "mem_not_counted_for_evict")
+	return fields["used_memory"] - fields["mem_not_counted_for_evict"]
 }
 
 // celeryDataset fills the server with a Celery deployment's keys, one of
@@ -77,6 +82,21 @@ func TestBrokerSafeEvictsOnlyExpendableAndOther(t *testing.T) {
 	celeryDataset(t, c)
 	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "broker-safe").Str)
 	assert.Equal(t, "broker-safe", c.Do("CONFIG", "GET", "maxmemory-policy").Elems[1].Str)
+	classBytes := func() (protected, expendable, other int64) {
+		for _, f := range []struct {
+			name string
+			v    *int64
+		}{{"broker_protected_bytes", &protected}, {"broker_expendable_bytes", &expendable}, {"broker_other_bytes", &other}} {
+			n, err := strconv.ParseInt(infoField(t, c, "memory", f.name), 10, 64)
+			require.NoError(t, err)
+			*f.v = n
+		}
+		return
+	}
+	protected, expendable, other := classBytes()
+	assert.Positive(t, protected)
+	assert.Positive(t, expendable)
+	assert.Positive(t, other)
 	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory", "1").Str)
 
 	// The next command evicts everything that may go.
@@ -90,6 +110,10 @@ func TestBrokerSafeEvictsOnlyExpendableAndOther(t *testing.T) {
 	assert.Equal(t, "4", infoField(t, c, "memory", "broker_evicted_expendable"))
 	assert.Equal(t, "1", infoField(t, c, "memory", "broker_evicted_other"))
 	assert.Equal(t, "5", infoField(t, c, "stats", "evicted_keys"))
+	p2, e2, o2 := classBytes()
+	assert.Equal(t, protected, p2, "protected bytes untouched")
+	assert.Zero(t, e2)
+	assert.Zero(t, o2)
 
 	// Only protected data is left: producers get the distinct error,
 	// reads and pops still work.
@@ -192,7 +216,8 @@ func TestBlockedConsumerServedPastTheLimitRecordsItsMessage(t *testing.T) {
 			// Under the limit before the push: accepted, and over it after,
 			// even once the consumer has its message.
 			payload, second := strings.Repeat("a", 4096), strings.Repeat("b", 4096)
-			require.Equal(t, int64(2), producer.Do("LPUSH", "celery", payload, second).Int)
+			v := producer.Do("LPUSH", "celery", payload, second)
+			require.Equal(t, int64(2), v.Int, "%s used %d limit %d", v.Str, evictionUsed(t, producer), limit)
 			got := consumer.Read()
 			require.Len(t, got.Elems, 2)
 			assert.Equal(t, payload, got.Elems[1].Str)
@@ -281,4 +306,65 @@ func TestEvictablePolicyOnKombuDatasetIsLogged(t *testing.T) {
 	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu").Str)
 	assert.Contains(t, log.String(), warning)
 	assert.Contains(t, log.String(), `"policy":"allkeys-lfu"`)
+}
+
+// The other side of the pop-then-record race: a consumer blocked in BRPOP
+// vanishes (connection reset) just as a push that crosses maxmemory
+// serves it. Whether the server noticed the reset first (the waiter is
+// dropped) or served the pop and then failed to write the reply (the pop
+// is undone), the message stays queued: never lost.
+func TestVanishingConsumerServedPastTheLimitLeavesTheMessageQueued(t *testing.T) {
+	for _, policy := range []string{"broker-safe", "noeviction"} {
+		t.Run(policy, func(t *testing.T) {
+			srv := resptest.NewServer(t)
+			producer := resptest.Dial(t, srv.Addr())
+			celeryDataset(t, producer)
+			require.Equal(t, int64(2), producer.Do("DEL", "celery", "celery\x06\x163").Int)
+			limit := evictionUsed(t, producer) + 512
+			require.Equal(t, "OK", producer.Do("CONFIG", "SET", "maxmemory-policy", policy, "maxmemory", strconv.FormatInt(limit, 10)).Str)
+			payload := strings.Repeat("a", 4096)
+			for i := 0; i < 20; i++ {
+				consumer := resptest.Dial(t, srv.Addr())
+				consumer.Send("BRPOP", "celery", "5")
+				require.Eventually(t, func() bool { return infoField(t, producer, "clients", "blocked_clients") == "1" },
+					5*time.Second, time.Millisecond)
+				tcp := consumer.NetConn().(*net.TCPConn)
+				require.NoError(t, tcp.SetLinger(0))
+				require.NoError(t, tcp.Close())
+				// The push crosses the limit; the next iteration's pushes
+				// are refused, so each round pops what it pushed.
+				v := producer.Do("LPUSH", "celery", payload)
+				require.Equal(t, byte(':'), v.Kind, "LPUSH: %s", v.Str)
+				require.Eventually(t, func() bool { return producer.Do("LLEN", "celery").Int == 1 },
+					5*time.Second, time.Millisecond, "round %d: the message left the queue with a vanished consumer", i)
+				require.Equal(t, payload, producer.Do("RPOP", "celery").Str)
+			}
+		})
+	}
+}
+
+// maxmemory-clients evicts a subscriber that stops reading, logs it as
+// Redis does, counts it, and leaves the keyspace alone.
+func TestClientEvictionLogsAndCounts(t *testing.T) {
+	var log syncBuffer
+	srv := resptest.NewServer(t, func(_ *resp.Config, o *resp.Options) { o.Logger = zerolog.New(&log) })
+	c := resptest.Dial(t, srv.Addr())
+	sub := resptest.Dial(t, srv.Addr())
+	require.Equal(t, "OK", c.Do("SET", "k", "v").Str)
+	require.Equal(t, "OK", c.Do("CLIENT", "NO-EVICT", "on").Str)
+	require.Equal(t, "OK", c.Do("CONFIG", "SET", "maxmemory-clients", "128kb").Str)
+	sub.Send("SUBSCRIBE", "ws")
+	require.Eventually(t, func() bool { return c.Do("PUBSUB", "NUMSUB", "ws").Elems[1].Int == 1 },
+		5*time.Second, time.Millisecond)
+	// The subscriber never reads: once the socket buffers are full its
+	// backlog passes the limit.
+	msg := strings.Repeat("m", 32<<10)
+	for sent := 0; c.Do("PUBLISH", "ws", msg).Int == 1; sent += len(msg) {
+		require.Less(t, sent, 256<<20, "never evicted")
+	}
+	assert.Equal(t, "1", infoField(t, c, "stats", "evicted_clients"))
+	assert.Contains(t, log.String(), "Evicting client: id=")
+	assert.Contains(t, log.String(), "flags=P")
+	assert.Equal(t, "v", c.Do("GET", "k").Str)
+	assert.Equal(t, "0", infoField(t, c, "stats", "evicted_keys"))
 }

@@ -92,6 +92,8 @@ type Client struct {
 	watched []watchedKey // keys this client WATCHes
 
 	pubsub *clientPubsub // subscriptions; nil when there are none (pubsub.go)
+
+	cmem clientMem // memory share for maxmemory-clients (clientevict.go)
 }
 
 // ID returns the client's unique, monotonically assigned id.

@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"slices"
 	"strings"
 	"time"
 )
@@ -506,6 +507,8 @@ func (s *Server) applyConfig(prev *Config) *applyError {
 	}
 	if s.cfg.MaxMemoryPolicy != prev.MaxMemoryPolicy {
 		s.warnEvictablePolicy()
+	} else if !slices.Equal(s.cfg.BrokerProtectedPrefixes, prev.BrokerProtectedPrefixes) {
+		s.ks.Reclassify() // broker-safe's memory by class
 	}
 	if err := s.applyPersistence(prev); err != nil {
 		return err
@@ -523,6 +526,7 @@ func configResetstatCommand(c *Client) {
 	s.stats.netOutput.Store(0)
 	s.stats.expireCycleCPUMs = 0
 	s.stats.overLimitTotal, s.stats.overLimitSince = 0, time.Time{}
+	s.cmem.evicted = 0
 	for _, cmd := range s.table.Commands() {
 		cmd.stats = commandStats{}
 		for _, sub := range cmd.Sub {

@@ -21,6 +21,7 @@ func builtinCommands() [][]*Command {
 		monitorCommands(),
 		adminCommands(),
 		aclCommands(),
+		memoryCommands(),
 	}
 }
 

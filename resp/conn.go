@@ -234,6 +234,7 @@ func (s *Server) removeClient(c *Client) {
 	c.pubsubUnsubscribeAll()
 	c.stopMonitor()
 	s.removePostponed(c)
+	s.forgetClientMemory(c)
 	delete(s.clients, c.id)
 	s.notifyClosed(c)
 }

@@ -59,6 +59,10 @@ func (s *Server) cron(now time.Time) {
 	s.stats.expireCycleCPUMs += time.Since(start).Milliseconds()
 
 	s.evictionCron()
+	if s.cfg.MaxMemoryClients != 0 {
+		s.clientMemoryCron()
+	}
+	s.trackPeakMemory()
 	s.sampleInstantaneous(now)
 	s.closeTimedOutClients(now)
 	s.rewriteCron()

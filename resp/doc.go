@@ -92,7 +92,11 @@
 // With maxmemory set, processCommand evicts before every command, after the
 // ACL/MULTI checks and before MISCONF, as Redis 7.0 does; evictions are
 // units of their own (one DEL each in the AOF). evict.go says what memory
-// counts (the dataset, not client buffers) and what -OOM refuses.
+// counts (the dataset, not client buffers) and what -OOM refuses. Client
+// memory is a budget of its own (clientevict.go): each client's reactor
+// refreshes its share after the batch it served, and maxmemory-clients
+// evicts the biggest clients before their replies are written, as Redis's
+// beforeSleep does.
 //
 // # Errors
 //

@@ -17,11 +17,13 @@ import (
 // a subscriber that stops reading can get keys evicted (ops-surface.md
 // §7.3). Celerity counts the dataset only: the startup baseline INFO
 // reports as used_memory_startup plus what the keyspace accounts to keys
-// and values. Client buffers have their own limits
-// (client-output-buffer-limit) and never cause a key to be evicted (INFO's
-// mem_clients_normal shows them). The baseline is included so
-// a limit behaves as on Redis for the same dataset (maxmemory 1 refuses
-// every write even on an empty server, as Redis does).
+// and values (keyspace/memory.go models Redis's allocations, so the same
+// dataset reaches the limit at about the same point). Client memory is a
+// budget of its own (clientevict.go: client-output-buffer-limit and
+// maxmemory-clients) and never causes a key to be evicted; INFO shows it
+// in mem_clients_normal and mem_not_counted_for_evict. The baseline is
+// included so a limit behaves as on Redis for the same dataset (maxmemory
+// 1 refuses every write even on an empty server, as Redis does).
 //
 // When: before every command while maxmemory is set (processCommand), and
 // from the cron to finish work cut short by the tenacity time limit.
@@ -241,6 +243,10 @@ func (s *Server) evictionCron() {
 // applyEviction hands the eviction directives to the keyspace. Engine lock
 // (or before the server runs).
 func (s *Server) applyEviction() {
+	// The classifier first: entering broker-safe classes every key.
+	if !s.ks.HasClassifier() {
+		s.ks.SetClassifier(s.brokerKeyClass)
+	}
 	s.ks.SetEviction(keyspace.Eviction{
 		Policy:       s.cfg.MaxMemoryPolicy,
 		Samples:      s.cfg.MaxMemorySamples,
@@ -248,12 +254,11 @@ func (s *Server) applyEviction() {
 		LFUDecayTime: s.cfg.LFUDecayTime,
 		Limited:      s.cfg.MaxMemory != 0,
 	})
-	s.ks.SetClassifier(s.brokerKeyClass)
 }
 
 // maxMemoryClientsParam is maxmemory-clients: a memory value or a
-// percentage of maxmemory, stored negative as Redis stores it. Celerity
-// keeps the value for CONFIG GET; client eviction is not implemented.
+// percentage of maxmemory, stored negative as Redis stores it; client
+// eviction applies it (clientevict.go).
 func maxMemoryClientsParam() *configParam {
 	return &configParam{
 		name: "maxmemory-clients",

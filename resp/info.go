@@ -155,18 +155,6 @@ func (s *Server) infoClients(b *infoBuilder) {
 // used_memory of the same dataset stays comparable.
 const usedMemoryStartup = 876192
 
-func (s *Server) usedMemory() int64 {
-	return usedMemoryStartup + s.ks.Memory() + s.clientMemory()
-}
-
-func (s *Server) clientMemory() int64 {
-	var n int64
-	for _, c := range s.clients {
-		n += int64(cap(c.buf))
-	}
-	return n
-}
-
 // humanBytes renders a byte count as Redis's bytesToHuman does.
 func humanBytes(n int64) string {
 	d := float64(n)
@@ -209,16 +197,8 @@ func totalSystemMemory() int64 {
 }
 
 func (s *Server) infoMemory(b *infoBuilder) {
-	used := s.usedMemory()
-	if used > s.stats.peakMemory {
-		s.stats.peakMemory = used
-	}
-	peak := s.stats.peakMemory
-	rss := rssBytes()
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	dataset := used - usedMemoryStartup - s.clientMemory()
-	overhead := used - dataset
+	m := s.memoryOverview()
+	used, peak, rss, dataset, overhead := m.used, m.peak, m.rss, m.dataset, m.overhead
 	total := totalSystemMemory()
 	frag := 0.0
 	if used > 0 {
@@ -235,15 +215,16 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.int("used_memory_startup", usedMemoryStartup)
 	b.int("used_memory_dataset", dataset)
 	b.field("used_memory_dataset_perc", fmt.Sprintf("%.2f%%", float64(dataset)*100/float64(max(used-usedMemoryStartup, 1))))
-	b.int("allocator_allocated", int64(ms.HeapAlloc))
-	b.int("allocator_active", int64(ms.HeapInuse))
-	b.int("allocator_resident", int64(ms.HeapSys-ms.HeapReleased))
+	b.int("allocator_allocated", m.allocated)
+	b.int("allocator_active", m.active)
+	b.int("allocator_resident", m.resident)
 	b.int("total_system_memory", total)
 	b.field("total_system_memory_human", humanBytes(total))
 	b.field("used_memory_lua", "32768")
 	b.field("used_memory_vm_eval", "32768")
 	b.field("used_memory_lua_human", "32.00K")
-	nScripts, scriptBytes := s.scriptCacheStats()
+	nScripts, _ := s.scriptCacheStats()
+	scriptBytes := m.scripts
 	b.int("used_memory_scripts_eval", scriptBytes)
 	b.int("number_of_cached_scripts", int64(nScripts))
 	b.field("number_of_functions", "0")
@@ -265,13 +246,15 @@ func (s *Server) infoMemory(b *infoBuilder) {
 	b.field("rss_overhead_bytes", "0")
 	b.field("mem_fragmentation_ratio", fmt.Sprintf("%.2f", frag))
 	b.int("mem_fragmentation_bytes", rss-used)
-	// Redis's replica and AOF buffers, which Celerity does not have
-	// (client buffers are not counted for eviction either: evict.go).
-	b.field("mem_not_counted_for_evict", "0")
+	// Redis leaves its replica and AOF buffers out of the memory compared
+	// with maxmemory; Celerity leaves out client memory and the script
+	// cache (evict.go), and says so here: used_memory minus this field is
+	// what eviction sees.
+	b.int("mem_not_counted_for_evict", used-s.evictionUsedMemory())
 	b.field("mem_replication_backlog", "0")
 	b.field("mem_total_replication_buffers", "0")
 	b.field("mem_clients_slaves", "0")
-	b.int("mem_clients_normal", s.clientMemory())
+	b.int("mem_clients_normal", m.clients)
 	b.field("mem_cluster_links", "0")
 	b.field("mem_aof_buffer", "0")
 	b.field("mem_allocator", "go-"+runtime.Version())
@@ -290,6 +273,10 @@ func (s *Server) infoMemory(b *infoBuilder) {
 		b.int("broker_reserve_used", used)
 		b.int("broker_evicted_expendable", st.EvictedExpendable)
 		b.int("broker_evicted_other", st.EvictedOther)
+		cm := s.ks.ClassMemory()
+		b.int("broker_protected_bytes", cm[keyspace.ClassProtected])
+		b.int("broker_expendable_bytes", cm[keyspace.ClassExpendable])
+		b.int("broker_other_bytes", cm[keyspace.ClassOther])
 	}
 }
 
@@ -393,7 +380,7 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.int("expired_time_cap_reached_count", ks.ExpireCapReached)
 	b.int("expire_cycle_cpu_milliseconds", st.expireCycleCPUMs)
 	b.int("evicted_keys", ks.Evicted)
-	b.field("evicted_clients", "0")
+	b.int("evicted_clients", s.cmem.evicted)
 	overTotal, overCur := s.overLimitTimes()
 	b.int("total_eviction_exceeded_time", overTotal)
 	b.int("current_eviction_exceeded_time", overCur)

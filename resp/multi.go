@@ -44,6 +44,9 @@ type multiState struct {
 	// expiredWatches counts the client's watched keys flagged expired,
 	// so touching a key looks the flag up only when one may be set.
 	expiredWatches int
+	// bytes is the memory of the queued commands (client memory,
+	// clientevict.go).
+	bytes int64
 }
 
 // watchedKey is a key a client watches.
@@ -91,6 +94,7 @@ func (c *Client) queueMultiCommand(cmd *Command) {
 			argv[i] = store[len(store)-len(a) : len(store) : len(store)]
 		}
 		c.mstate.commands = append(c.mstate.commands, queuedCommand{cmd: cmd, argv: argv})
+		c.mstate.bytes += int64(n + 24*len(argv) + 32)
 	}
 	c.Status("QUEUED")
 }
@@ -106,7 +110,7 @@ func multiCommand(c *Client) {
 
 // discardTransaction ends the transaction and forgets watched keys.
 func (c *Client) discardTransaction() {
-	c.mstate.commands = nil
+	c.mstate.commands, c.mstate.bytes = nil, 0
 	c.flags &^= flagMulti | flagDirtyExec | flagDirtyCAS
 	c.unwatchAllKeys()
 }

@@ -519,6 +519,10 @@ func (c *Client) deliver(kind string, pattern, channel, msg []byte) {
 		c.kill()
 		return
 	}
+	if s.cfg.MaxMemoryClients != 0 {
+		s.trackClientMemory(c)
+		s.evictClients()
+	}
 	s.wake(c)
 }
 

@@ -250,7 +250,11 @@ func (r *reactor) iterate(timeout int, busy *Client) bool {
 			}
 		}
 		c.takeOutput()
+		s.servedClientMemory(c)
 	}
+	// Clients over maxmemory-clients are evicted once their replies are
+	// counted, before they are written, as Redis's beforeSleep does.
+	s.evictClients()
 	// New connections are taken only now, after the commands ran: a long
 	// script in one of them serves the reactor from inside (busy.go), and
 	// that nested iteration must be the one to register connections that
@@ -378,8 +382,16 @@ func (r *reactor) release(dead []*Client) {
 	for _, c := range dead {
 		if c.flags&flagBlocked != 0 {
 			c.unblock()
+		} else if c.bstate != nil {
+			// Served since the loop last looked at it (a push in this
+			// very iteration, after its death was noticed): the reply
+			// never left its buffer.
+			c.pendingUndo = c.bstate.undo
+			c.bstate = nil
 		}
-		if c.pendingUndo != nil && c.outPos < len(c.out) {
+		// A served pop whose reply was not written out in full (flush
+		// drops the undo once it was) goes back where it came from.
+		if c.pendingUndo != nil {
 			c.pendingUndo()
 			s.handleClientsBlockedOnKeys()
 		}

@@ -124,6 +124,8 @@ type Server struct {
 	// eviction stopped at its time limit with memory still over it.
 	scriptOOM    bool
 	evictPending bool
+
+	cmem clientMemoryState // client memory and maxmemory-clients (clientevict.go)
 }
 
 // serverStats are INFO counters. Fields updated outside the engine lock
