@@ -18,6 +18,7 @@ func builtinCommands() [][]*Command {
 		scriptingCommands(),
 		pubsubCommands(),
 		slowlogCommands(),
+		latencyCommands(),
 		monitorCommands(),
 		adminCommands(),
 	}

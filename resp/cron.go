@@ -56,7 +56,10 @@ func (s *Server) cron(now time.Time) {
 	budget := time.Second / time.Duration(clampHZ(s.cfg.HZ)) / 4
 	start := time.Now()
 	s.ks.ActiveExpireCycle(budget)
-	s.stats.expireCycleCPUMs += time.Since(start).Milliseconds()
+	elapsed := time.Since(start)
+	s.stats.expireCycleCPUMs += elapsed.Milliseconds()
+	s.latencyAddSampleIfNeeded("expire-cycle", elapsed)
+	s.cronLatency()
 
 	s.evictionCron()
 	s.sampleInstantaneous(now)

@@ -211,10 +211,12 @@ func (s *Server) settleBatch() {
 	s.slowlogBatched(per, end)
 	for _, cmd := range s.batch {
 		cmd.stats.nsec += per
-		if cmd.stats.latency == nil {
-			cmd.stats.latency = &latencyHist{}
+		s.recordLatency(cmd, per)
+	}
+	if t := s.cfg.LatencyMonitorThreshold; t > 0 && per >= int64(t)*int64(time.Millisecond) {
+		for _, cmd := range s.batch {
+			s.latencyAddSampleIfNeeded(commandLatencyEvent(cmd), time.Duration(per))
 		}
-		cmd.stats.latency.record(per)
 	}
 	s.batch = s.batch[:0]
 	s.unitStart = end

@@ -99,6 +99,7 @@ func (s *Server) evict() int {
 	s.ks.SetUnitTime(s.unitMs)
 	defer s.ks.SetUnitTime(prev)
 	start := time.Now()
+	defer func() { s.latencyAddSampleIfNeeded("eviction-cycle", time.Since(start)) }()
 	budget := evictionTimeLimit(s.cfg.EvictionTenacity)
 	for freed := 1; s.evictionUsedMemory() > limit; freed++ {
 		db, key, ok := s.ks.EvictOne()

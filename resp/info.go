@@ -470,9 +470,12 @@ func (s *Server) infoCommandstats(b *infoBuilder) {
 }
 
 func (s *Server) infoLatencystats(b *infoBuilder) {
+	if !s.cfg.LatencyTracking {
+		return // Redis shows the header alone
+	}
 	for _, c := range s.allCommands() {
 		if h := c.stats.latency; h != nil && h.total > 0 {
-			b.field("latency_percentiles_usec_"+c.fullName, h.infoLine())
+			b.field("latency_percentiles_usec_"+c.fullName, h.infoLine(s.cfg.LatencyPercentiles))
 		}
 	}
 }

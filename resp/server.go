@@ -99,10 +99,12 @@ type Server struct {
 	// batchTimedNs is the time of the batch's commands timed alone
 	// (slowlog.go), which settleBatch does not share out again.
 	batchTimedNs int64
-	slowlog      slowlog     // SLOWLOG (slowlog.go)
-	lastBatched  batchedCmd  // the last top-level command timed per batch
-	monitors     []*Client   // MONITOR clients (monitor.go)
-	pause        clientPause // CLIENT PAUSE (pause.go)
+	slowlog      slowlog        // SLOWLOG (slowlog.go)
+	latency      latencyMonitor // LATENCY (cmd_latency.go)
+	aofWaitMaxMs atomic.Int64   // longest reply wait for the AOF since the last cron tick
+	lastBatched  batchedCmd     // the last top-level command timed per batch
+	monitors     []*Client      // MONITOR clients (monitor.go)
+	pause        clientPause    // CLIENT PAUSE (pause.go)
 
 	blocking map[blockKey][]*Client // FIFO of waiters per (db, key)
 	watching map[blockKey][]*Client // WATCHers per (db, key)
