@@ -85,8 +85,8 @@ func (s *Server) overLimitTimes() (total, current int64) {
 
 func (s *Server) evict() int {
 	limit := s.cfg.MaxMemory
-	if limit == 0 || s.loading || s.busyClient != nil {
-		return evictOK
+	if limit == 0 || s.loading || s.busyClient != nil || s.pausedDataset() {
+		return evictOK // a pause keeps the dataset static (pause.go)
 	}
 	if s.evictionUsedMemory() <= limit {
 		s.evictPending = false
