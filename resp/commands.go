@@ -19,6 +19,7 @@ func builtinCommands() [][]*Command {
 		pubsubCommands(),
 		slowlogCommands(),
 		latencyCommands(),
+		moduleCommands(),
 		monitorCommands(),
 		adminCommands(),
 	}
