@@ -91,6 +91,8 @@ type Client struct {
 	watched []watchedKey // keys this client WATCHes
 
 	pubsub *clientPubsub // subscriptions; nil when there are none (pubsub.go)
+
+	track *clientTracking // CLIENT TRACKING; nil when never enabled (tracking.go)
 }
 
 // ID returns the client's unique, monotonically assigned id.

@@ -69,6 +69,7 @@ func (s *Server) cron(now time.Time) {
 	s.closeTimedOutClients(now)
 	s.rewriteCron()
 	s.extensionsCron(now)
+	s.trackingBroadcast() // keys expired or evicted under BCAST prefixes
 }
 
 // sampleInstantaneous feeds the instantaneous_* INFO metrics, averaged over

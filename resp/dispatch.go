@@ -163,6 +163,9 @@ func (c *Client) call(cmd *Command) {
 	savedArgv, savedNo, savedForce := c.propArgv, c.noProp, c.forceProp
 	c.propArgv, c.noProp, c.forceProp = nil, false, false
 	cmd.Run(c)
+	if s.tracking.clients > 0 {
+		s.trackingAfterCall(c, cmd)
+	}
 	if p.on && (s.dirty != dirty || c.forceProp) && !c.noProp && c.propagates() {
 		argv := c.propArgv
 		if argv == nil {

@@ -126,6 +126,9 @@ func (s *Server) keyEvicted(db int, key string) {
 	if len(s.watching) > 0 {
 		s.touchWatchedKey(db, key)
 	}
+	if s.tracking.active() {
+		s.trackingInvalidateKey(nil, key)
+	}
 }
 
 // rejectOnOOM runs the OOM step of processCommand and reports whether it

@@ -105,6 +105,7 @@ type Server struct {
 	lastBatched  batchedCmd     // the last top-level command timed per batch
 	monitors     []*Client      // MONITOR clients (monitor.go)
 	pause        clientPause    // CLIENT PAUSE (pause.go)
+	tracking     trackingState  // CLIENT TRACKING (tracking.go)
 
 	blocking map[blockKey][]*Client // FIFO of waiters per (db, key)
 	watching map[blockKey][]*Client // WATCHers per (db, key)
@@ -366,6 +367,9 @@ func (s *Server) KeyExpired(db *keyspace.DB, key string) {
 	s.alsoPropagate(db.ID(), argDEL, []byte(key))
 	if len(s.watching) > 0 {
 		s.touchWatchedKey(db.ID(), key)
+	}
+	if s.tracking.active() {
+		s.trackingInvalidateKey(nil, key)
 	}
 }
 
