@@ -676,7 +676,10 @@ func connectionCases() []diffCase {
 			do("CLIENT", "KILL", "LADDR", "1.2.3.4:5"), do("CLIENT", "KILL", "SKIPME", "maybe"), do("CLIENT", "KILL", "FOO", "bar"),
 			do("CLIENT", "KILL", "ID"), do("CLIENT", "KILL", "ID", "1", "TYPE"), do("CLIENT", "KILL", "a", "b", "c"),
 			do("CLIENT", "KILL", "ID", "99999999", "SKIPME", "no"), do("CLIENT", "KILL", "skipme", "YES", "id", "99999999"),
-			do("CLIENT", "KILL", "ID", "99999999999999999999"), do("CLIENT", "KILL", "ID", "1.5"), do("PING")}},
+			do("CLIENT", "KILL", "ID", "99999999999999999999"), do("CLIENT", "KILL", "ID", "1.5"),
+			// MAXAGE (7.4) and NO-TOUCH (7.2) are not 7.0's.
+			do("CLIENT", "KILL", "MAXAGE", "10"), do("CLIENT", "KILL", "ID", "99999999", "MAXAGE", "1"), do("CLIENT", "NO-TOUCH", "on"),
+			do("CLIENT", "NO-TOUCH"), do("PING")}},
 		{name: "client/list-errors", steps: []step{
 			do("CLIENT", "LIST", "TYPE", "foo"), do("CLIENT", "LIST", "ID", "x"), do("CLIENT", "LIST", "ID", "0"), do("CLIENT", "LIST", "ID", "-5"),
 			do("CLIENT", "LIST", "ID", "99999999"), do("CLIENT", "LIST", "ID", "99999999", "1.5"), do("CLIENT", "LIST", "FOO"),
