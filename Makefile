@@ -22,7 +22,7 @@ BENCHARGS ?=
 BENCH_CELERY_ARGS ?=
 BENCH_EXPIRY_ARGS ?=
 
-.PHONY: all build run test test-go test-py venv bench bench-celery bench-expiry fuzz vet clean
+.PHONY: all build run test test-go test-py venv e2e-tools bench bench-celery bench-expiry fuzz vet clean
 
 all: build
 
@@ -37,9 +37,20 @@ test: build test-go test-py
 
 # The whole Go suite, fuzz seed corpora included (go test runs them as
 # plain tests). -p 1 keeps two heavy packages from competing for 2 cores.
-test-go:
+test-go: e2e-tools
 	$(GO) vet ./...
 	$(GO) test -count=1 -p 1 -timeout 15m ./...
+
+# Operator tools the end-to-end tests drive (integration/e2e/tools_test.go):
+# Redis Commander from npm at the versions pinned in package.json and
+# package-lock.json, installed next to them (gitignored). No install
+# scripts: the optional bcrypt build is for its HTTP auth, unused here.
+E2E_NODE := integration/e2e/.node
+e2e-tools: $(E2E_NODE)/node_modules/.installed
+
+$(E2E_NODE)/node_modules/.installed: $(E2E_NODE)/package.json $(E2E_NODE)/package-lock.json
+	cd $(E2E_NODE) && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
 
 pytests/.venv-%/.installed: pytests/requirements.txt pytests/requirements-%.txt
 	rm -rf pytests/.venv-$*
@@ -78,4 +89,4 @@ fuzz:
 	$(GO) test ./aof/ -run '^$$' -fuzz '^FuzzFileReader$$' -fuzztime $(FUZZTIME) $(FUZZFLAGS)
 
 clean:
-	rm -rf bin pytests/.venv pytests/.venv-*
+	rm -rf bin pytests/.venv pytests/.venv-* $(E2E_NODE)/node_modules

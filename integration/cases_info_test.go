@@ -6,6 +6,12 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/conffile"
+	"github.com/celerity/celerity/resp/resptest"
 )
 
 // INFO cannot be compared byte for byte: most values are process
@@ -366,5 +372,40 @@ func TestDiffInfoAuth(t *testing.T) {
 			login(0), x("CONFIG", "RESETSTAT"), on(1, "PING"), on(1, "GET", "k"), on(1, "AUTH", "wrong"), on(1, "HELLO", "3"),
 			on(1, "AUTH", "bob", testPassword), on(1, "FOO"), on(1, "GET"), info("errorstats"), info("commandstats"), info("stats"),
 			login(1), on(1, "PING"), info("commandstats"), info("clients")}},
+	})
+}
+
+// TestDiffInfoAOF compares the Persistence section of servers that have
+// an append-only file: the aof_* fields Redis adds when AOF is on.
+func TestDiffInfoAOF(t *testing.T) {
+	needOracle(t)
+	dir := t.TempDir()
+	ora := startRedis(t, "--appendonly", "yes", "--aof-use-rdb-preamble", "no")
+	srv := resptest.NewServer(t, resptest.WithConfig(func(cfg *resp.Config) {
+		for _, d := range [][]string{{"dir", dir}, {"appendonly", "yes"}, {"aof-use-rdb-preamble", "no"}} {
+			require.NoError(t, cfg.Apply(conffile.Directive{Name: d[0], Args: d[1:]}))
+		}
+	}))
+	info := func(args ...string) xstep { return x(append([]string{"INFO"}, args...)...).with(cmpInfo) }
+	runX(t, target{cel: srv.Addr(), ora: ora}, []xcase{
+		{name: "info/aof-persistence", steps: []xstep{
+			// (Not INFO default: Memory's mem_not_counted_for_evict counts
+			// Redis's AOF buffer, which Celerity does not have.)
+			x("CONFIG", "RESETSTAT"), info("persistence"), x("SET", "k", "v"), x("INCR", "n"), info("persistence"),
+			info("persistence", "stats", "keyspace")}},
+	})
+}
+
+// TestDiffInfoClientStates compares Clients and Stats while clients are
+// blocked, subscribed and in a transaction.
+func TestDiffInfoClientStates(t *testing.T) {
+	info := func(args ...string) xstep { return x(append([]string{"INFO"}, args...)...).with(cmpInfo) }
+	runX(t, defaultTarget(t), []xcase{
+		{name: "info/blocked-and-pubsub", conns: 4, steps: []xstep{
+			// RESETSTAT after the wait: awaitBlocked polls CLIENT LIST
+			// until the client is blocked, as often as each server needs.
+			sendOn(1, "BLPOP", "q", "0"), awaitBlocked(1), x("CONFIG", "RESETSTAT"), on(2, "SUBSCRIBE", "ch1", "ch2"),
+			on(3, "PSUBSCRIBE", "p*"), on(0, "MULTI"), on(0, "PING"), on(0, "DISCARD"),
+			info("clients"), info("stats"), x("RPUSH", "q", "a"), recvOn(1), info("clients"), info("stats")}},
 	})
 }

@@ -274,5 +274,13 @@ func TestDiffProtocolAuth(t *testing.T) {
 		{"auth-noauth/quit", "PING\r\nQUIT\r\nPING\r\n"},
 		{"auth-noauth/reset", "AUTH " + testPassword + "\r\nPING\r\nRESET\r\nPING\r\n*11\r\n"},
 		{"auth-noauth/hello", "HELLO 3 FOO\r\nHELLO 3 AUTH default nope\r\nPING\r\n"},
+		{"auth-limits/inline-70k", strings.Repeat("a", 70000)},
+		{"auth-limits/mbulk-count-70k", "*" + strings.Repeat("1", 70000)},
+		{"auth-limits/nul-count", "*1\x00\r\n"},
+		{"auth-limits/nul-inline", "PI\x00NG\r\n"},
+		{"auth-limits/bulk-negative", "*1\r\n$-5\r\n"},
+		{"auth-limits/mbulk-negative", "*-5\r\nPING\r\n"},
+		{"auth-limits/int-max-after-auth", "AUTH " + testPassword + "\r\n*2147483647\r\n$1\r\na\r\n"},
+		{"auth-limits/max-bulk-after-auth", "AUTH " + testPassword + "\r\n*1\r\n$536870912\r\nxyz"},
 	})
 }

@@ -52,7 +52,7 @@ func (db *DB) Memory() int64 { return db.mem + db.overhead() }
 // keyspace hit or miss unless flags say otherwise.
 func (db *DB) Lookup(key []byte, flags LookupFlags) *Entry {
 	e := db.dict[string(key)]
-	if e != nil && db.expireIfNeeded(e) {
+	if e != nil && db.expireIfNeeded(e, flags&LookupWrite != 0) {
 		e = nil
 	}
 	ks := db.ks
@@ -86,10 +86,15 @@ func (db *DB) Exists(key []byte) bool {
 	return db.Lookup(key, LookupNoTouch|LookupNoStats) != nil
 }
 
-// expireIfNeeded deletes e when it has expired and reports whether it did.
-func (db *DB) expireIfNeeded(e *Entry) bool {
+// expireIfNeeded deletes e when it has expired and reports whether it has.
+// While expiry is paused an expired key is reported but kept, unless
+// force (a write is about to replace or change it).
+func (db *DB) expireIfNeeded(e *Entry, force bool) bool {
 	if e.expireAt == 0 || db.ks.now() <= e.expireAt || db.ks.loading {
 		return false
+	}
+	if db.ks.expiryPaused && !force {
+		return true
 	}
 	db.deleteEntry(e)
 	db.ks.expired++
@@ -278,9 +283,14 @@ func (db *DB) Adopt(key []byte, src *Entry, str []byte, agg Aggregate) *Entry {
 // RandomKey returns a random live key, or nil when the DB is empty.
 // Expired keys met on the way are deleted, as Redis's dbRandomKey does.
 func (db *DB) RandomKey() *Entry {
-	for len(db.dense) > 0 {
+	for tries := 0; len(db.dense) > 0; tries++ {
 		e := db.dense[rand.IntN(len(db.dense))]
-		if db.expireIfNeeded(e) {
+		if tries >= 100 && db.ks.expiryPaused {
+			// Every key may be logically expired and kept: return one
+			// rather than loop, as Redis does on a replica.
+			return e
+		}
+		if db.expireIfNeeded(e, false) {
 			continue
 		}
 		return e

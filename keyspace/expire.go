@@ -36,7 +36,7 @@ func (ks *Keyspace) ActiveExpireCycle(budget time.Duration) int {
 				if now > e.expireAt {
 					// Deleting swaps the last volatile key into this slot, so
 					// the cursor stays where it is.
-					db.expireIfNeeded(e)
+					db.expireIfNeeded(e, true)
 					expired++
 				} else {
 					db.expireCursor++

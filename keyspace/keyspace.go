@@ -44,7 +44,10 @@ type Keyspace struct {
 
 	fixedNow int64 // when non-zero, the time every lookup in this unit uses
 	loading  bool  // replaying a persisted dataset: nothing expires
-	limits   Limits
+	// expiryPaused: a CLIENT PAUSE is in effect, so expired keys read as
+	// absent but stay until it ends (SetExpiryPaused).
+	expiryPaused bool
+	limits       Limits
 
 	hits, misses, expired int64
 	expireStale           float64 // percentage of stale keys seen by the last sample
@@ -204,3 +207,11 @@ func (ks *Keyspace) ResetStats() {
 	ks.expireStale = 0
 	ks.evictedClass = [ClassProtected + 1]int64{}
 }
+
+// SetExpiryPaused stops or resumes the deletion of expired keys, as Redis
+// does while clients are paused (so the dataset stays static for a
+// failover): an expired key reads as absent but is neither deleted nor
+// counted as expired until the pause ends. Writes still delete it, so a
+// write never meets a stale entry. The active cycle is the caller's to
+// skip.
+func (ks *Keyspace) SetExpiryPaused(v bool) { ks.expiryPaused = v }

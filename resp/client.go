@@ -93,7 +93,8 @@ type Client struct {
 
 	pubsub *clientPubsub // subscriptions; nil when there are none (pubsub.go)
 
-	cmem clientMem // memory share for maxmemory-clients (clientevict.go)
+	cmem  clientMem       // memory share for maxmemory-clients (clientevict.go)
+	track *clientTracking // CLIENT TRACKING; nil when never enabled (tracking.go)
 }
 
 // ID returns the client's unique, monotonically assigned id.

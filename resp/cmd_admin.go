@@ -47,8 +47,14 @@ func debugCommand(c *Client) {
 
 // allowProtected is Redis's allowProtectedAction for commands flagged
 // protected (DEBUG): refused unless enable-debug-command is yes, or local
-// and the client is on a loopback address.
+// and the client is on a loopback address. MODULE LOAD/LOADEX/UNLOAD are
+// refused as under Redis's default enable-module-command no: Celerity
+// loads no modules (cmd_module.go).
 func (c *Client) allowProtected(cmd *Command) bool {
+	if cmd.parent != nil && cmd.parent.Name == "module" {
+		c.reject(cmd, "ERR MODULE command not allowed. If the enable-module-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.")
+		return false
+	}
 	if c.allowsLevel(c.srv.cfg.EnableDebugCommand) {
 		return true
 	}

@@ -28,6 +28,10 @@ func connectionCommands() []*Command {
 			{Name: "pause", Arity: -3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientPauseCommand},
 			{Name: "unpause", Arity: 2, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientUnpauseCommand},
 			{Name: "no-evict", Arity: 3, Flags: Admin | NoScript | Loading | Stale, ACL: CatConnection, Run: clientNoEvictCommand},
+			{Name: "tracking", Arity: -3, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientTrackingCommand},
+			{Name: "caching", Arity: 3, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientCachingCommand},
+			{Name: "getredir", Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientGetredirCommand},
+			{Name: "trackinginfo", Arity: 2, Flags: NoScript | Loading | Stale, ACL: CatConnection, Run: clientTrackinginfoCommand},
 		}},
 	}
 }
@@ -82,6 +86,7 @@ func resetCommand(c *Client) {
 	c.pubsubUnsubscribeAll() // silently, as Redis's RESET does
 	c.flags &^= flagNoEvict | flagNoTouch | flagReplyOff | flagReplySkipNext
 	c.stopMonitor()
+	c.srv.disableTracking(c)
 	c.Status("RESET")
 }
 
@@ -316,6 +321,7 @@ func (c *Client) infoLine(nowMs int64) string {
 	if c.flags&(flagBlocked|flagPostponed) != 0 {
 		flags += "b" // a client CLIENT PAUSE holds is blocked, for Redis
 	}
+	flags += c.trackingFlags() // t, R, B
 	if c.flags&flagDirtyCAS != 0 {
 		flags += "d"
 	}
@@ -346,9 +352,9 @@ func (c *Client) infoLine(nowMs int64) string {
 	sub, psub, ssub := c.pubsubCounts()
 	// omem is the output waiting for the socket (Redis's reply list),
 	// obl what units wrote since the reactor last took it.
-	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=-1 resp=%d",
+	return fmt.Sprintf("id=%d addr=%s laddr=%s fd=%d name=%s age=%d idle=%d flags=%s db=%d sub=%d psub=%d ssub=%d multi=%d qbuf=%d qbuf-free=%d argv-mem=0 multi-mem=0 rbs=%d rbp=0 obl=%d oll=0 omem=%d tot-mem=%d events=r cmd=%s user=%s redir=%d resp=%d",
 		c.id, c.addr, c.laddr, c.fd, c.name, (nowMs-c.ctimeMs)/1000, (nowMs-c.lastMs)/1000, flags, c.db.ID(),
-		sub, psub, ssub, multi, qbuf, len(c.in.rbuf)-c.in.rend, len(c.in.rbuf), len(c.buf), c.unsent.Load(), cap(c.in.rbuf)+cap(c.buf)+1024, cmd, c.userName(), c.proto)
+		sub, psub, ssub, multi, qbuf, len(c.in.rbuf)-c.in.rend, len(c.in.rbuf), len(c.buf), c.unsent.Load(), cap(c.in.rbuf)+cap(c.buf)+1024, cmd, c.userName(), c.trackingRedirect(), c.proto)
 }
 
 func clientKillCommand(c *Client) {

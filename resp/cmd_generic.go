@@ -540,6 +540,9 @@ func flushdbCommand(c *Client) {
 	}
 	c.srv.dirty += int64(c.db.Len())
 	c.srv.touchAllWatchedKeysInDB(c.db, nil)
+	if c.srv.tracking.active() {
+		c.srv.trackingFlush()
+	}
 	c.db.Flush()
 	c.forcePropagation()
 	c.OK()
@@ -552,6 +555,9 @@ func flushallCommand(c *Client) {
 	for i := 0; i < c.srv.ks.NumDBs(); i++ {
 		c.srv.dirty += int64(c.srv.ks.DB(i).Len())
 		c.srv.touchAllWatchedKeysInDB(c.srv.ks.DB(i), nil)
+	}
+	if c.srv.tracking.active() {
+		c.srv.trackingFlush()
 	}
 	c.srv.ks.FlushAll()
 	c.forcePropagation()

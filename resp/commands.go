@@ -18,6 +18,8 @@ func builtinCommands() [][]*Command {
 		scriptingCommands(),
 		pubsubCommands(),
 		slowlogCommands(),
+		latencyCommands(),
+		moduleCommands(),
 		monitorCommands(),
 		adminCommands(),
 		aclCommands(),

@@ -42,15 +42,22 @@ func (c *Client) processInput() bool {
 		// previous command points to (slowlog.go).
 		s.lastBatched.c = nil
 		mark := len(c.buf)
+		if s.tracking.clients > 0 {
+			s.tracking.cur = c // invalidations for c wait for its reply
+		}
 		c.processCommand()
 		c.argv = nil
 		if c.flags&flagPostponed != 0 {
 			// CLIENT PAUSE holds the command: parse it again when the
 			// pause ends (pause.go).
 			c.in.ppos = c.in.pcmd
+			s.tracking.cur = nil
 			return false
 		}
 		c.afterCommand(mark)
+		if s.tracking.cur != nil || c.track != nil {
+			s.trackingAfterCommand(c)
+		}
 		if c.flags&flagBlocked != 0 || len(c.buf) > maxPendingReply {
 			return true
 		}
@@ -233,6 +240,7 @@ func (s *Server) removeClient(c *Client) {
 	c.unwatchAllKeys()
 	c.pubsubUnsubscribeAll()
 	c.stopMonitor()
+	s.disableTracking(c)
 	s.removePostponed(c)
 	s.forgetClientMemory(c)
 	delete(s.clients, c.id)

@@ -52,11 +52,17 @@ func (s *Server) cron(now time.Time) {
 		s.sampleInstantaneous(now)
 		return
 	}
-	// Active expiry: like Redis's slow cycle, at most 25% of a tick.
-	budget := time.Second / time.Duration(clampHZ(s.cfg.HZ)) / 4
-	start := time.Now()
-	s.ks.ActiveExpireCycle(budget)
-	s.stats.expireCycleCPUMs += time.Since(start).Milliseconds()
+	// Active expiry: like Redis's slow cycle, at most 25% of a tick; none
+	// while clients are paused (pause.go).
+	if !s.pausedDataset() {
+		budget := time.Second / time.Duration(clampHZ(s.cfg.HZ)) / 4
+		start := time.Now()
+		s.ks.ActiveExpireCycle(budget)
+		elapsed := time.Since(start)
+		s.stats.expireCycleCPUMs += elapsed.Milliseconds()
+		s.latencyAddSampleIfNeeded("expire-cycle", elapsed)
+	}
+	s.cronLatency()
 
 	s.evictionCron()
 	if s.cfg.MaxMemoryClients != 0 {
@@ -67,6 +73,7 @@ func (s *Server) cron(now time.Time) {
 	s.closeTimedOutClients(now)
 	s.rewriteCron()
 	s.extensionsCron(now)
+	s.trackingBroadcast() // keys expired or evicted under BCAST prefixes
 }
 
 // sampleInstantaneous feeds the instantaneous_* INFO metrics, averaged over

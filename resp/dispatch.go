@@ -167,6 +167,9 @@ func (c *Client) call(cmd *Command) {
 	savedArgv, savedNo, savedForce := c.propArgv, c.noProp, c.forceProp
 	c.propArgv, c.noProp, c.forceProp = nil, false, false
 	cmd.Run(c)
+	if s.tracking.clients > 0 {
+		s.trackingAfterCall(c, cmd)
+	}
 	if p.on && (s.dirty != dirty || c.forceProp) && !c.noProp && c.propagates() {
 		argv := c.propArgv
 		if argv == nil {
@@ -215,10 +218,12 @@ func (s *Server) settleBatch() {
 	s.slowlogBatched(per, end)
 	for _, cmd := range s.batch {
 		cmd.stats.nsec += per
-		if cmd.stats.latency == nil {
-			cmd.stats.latency = &latencyHist{}
+		s.recordLatency(cmd, per)
+	}
+	if t := s.cfg.LatencyMonitorThreshold; t > 0 && per >= int64(t)*int64(time.Millisecond) {
+		for _, cmd := range s.batch {
+			s.latencyAddSampleIfNeeded(commandLatencyEvent(cmd), time.Duration(per))
 		}
-		cmd.stats.latency.record(per)
 	}
 	s.batch = s.batch[:0]
 	s.unitStart = end

@@ -87,8 +87,8 @@ func (s *Server) overLimitTimes() (total, current int64) {
 
 func (s *Server) evict() int {
 	limit := s.cfg.MaxMemory
-	if limit == 0 || s.loading || s.busyClient != nil {
-		return evictOK
+	if limit == 0 || s.loading || s.busyClient != nil || s.pausedDataset() {
+		return evictOK // a pause keeps the dataset static (pause.go)
 	}
 	if s.evictionUsedMemory() <= limit {
 		s.evictPending = false
@@ -101,6 +101,7 @@ func (s *Server) evict() int {
 	s.ks.SetUnitTime(s.unitMs)
 	defer s.ks.SetUnitTime(prev)
 	start := time.Now()
+	defer func() { s.latencyAddSampleIfNeeded("eviction-cycle", time.Since(start)) }()
 	budget := evictionTimeLimit(s.cfg.EvictionTenacity)
 	for freed := 1; s.evictionUsedMemory() > limit; freed++ {
 		db, key, ok := s.ks.EvictOne()
@@ -126,6 +127,9 @@ func (s *Server) keyEvicted(db int, key string) {
 	s.alsoPropagate(db, argDEL, []byte(key))
 	if len(s.watching) > 0 {
 		s.touchWatchedKey(db, key)
+	}
+	if s.tracking.active() {
+		s.trackingInvalidateKey(nil, key)
 	}
 }
 

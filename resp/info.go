@@ -147,7 +147,7 @@ func (s *Server) infoClients(b *infoBuilder) {
 	b.int("client_recent_max_input_buffer", s.stats.maxInputBuffer)
 	b.int("client_recent_max_output_buffer", s.stats.maxOutputBuffer)
 	b.int("blocked_clients", s.stats.blockedClients)
-	b.field("tracking_clients", "0")
+	b.int("tracking_clients", int64(s.tracking.clients))
 	b.field("clients_in_timeout_table", "0")
 }
 
@@ -399,9 +399,10 @@ func (s *Server) infoStats(b *infoBuilder) {
 	b.field("active_defrag_key_misses", "0")
 	b.field("total_active_defrag_time", "0")
 	b.field("current_active_defrag_time", "0")
-	b.field("tracking_total_keys", "0")
-	b.field("tracking_total_items", "0")
-	b.field("tracking_total_prefixes", "0")
+	keys, items, prefixes := s.trackingInfoStats()
+	b.field("tracking_total_keys", keys)
+	b.field("tracking_total_items", items)
+	b.field("tracking_total_prefixes", prefixes)
 	b.field("unexpected_error_replies", "0")
 	b.int("total_error_replies", st.errorReplies)
 	b.field("dump_payload_sanitizations", "0")
@@ -457,9 +458,12 @@ func (s *Server) infoCommandstats(b *infoBuilder) {
 }
 
 func (s *Server) infoLatencystats(b *infoBuilder) {
+	if !s.cfg.LatencyTracking {
+		return // Redis shows the header alone
+	}
 	for _, c := range s.allCommands() {
 		if h := c.stats.latency; h != nil && h.total > 0 {
-			b.field("latency_percentiles_usec_"+c.fullName, h.infoLine())
+			b.field("latency_percentiles_usec_"+c.fullName, h.infoLine(s.cfg.LatencyPercentiles))
 		}
 	}
 }

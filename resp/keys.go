@@ -40,6 +40,9 @@ func (c *Client) signalModified(db *keyspace.DB, key []byte) {
 	if len(s.watching) > 0 {
 		s.touchWatchedKey(db.ID(), string(key))
 	}
+	if s.tracking.active() {
+		s.trackingInvalidateKey(c, string(key))
+	}
 }
 
 // optIs compares a command option case-insensitively the way Redis's C code

@@ -71,22 +71,36 @@ func (h *latencyHist) percentile(p float64) int64 {
 	return bucketUpper(len(h.counts) - 1)
 }
 
-// latencyPercentiles are the percentiles INFO reports
-// (latency-tracking-info-percentiles' default).
-var latencyPercentiles = []struct {
-	name string
-	p    float64
-}{{"50", 50}, {"99", 99}, {"99.9", 99.9}}
-
-// infoLine renders "p50=..,p99=..,p99.9=.." in microseconds with three
-// decimals, as Redis does.
-func (h *latencyHist) infoLine() string {
+// infoLine renders "p50=..,p99=..,p99.9=.." (the percentiles of
+// latency-tracking-info-percentiles) in microseconds with three decimals,
+// as Redis does.
+func (h *latencyHist) infoLine(percentiles []float64) string {
 	var b strings.Builder
-	for i, lp := range latencyPercentiles {
+	for i, p := range percentiles {
 		if i > 0 {
 			b.WriteByte(',')
 		}
-		fmt.Fprintf(&b, "p%s=%.3f", lp.name, float64(h.percentile(lp.p))/1000)
+		fmt.Fprintf(&b, "p%s=%.3f", formatPercentile(p), float64(h.percentile(p))/1000)
 	}
 	return b.String()
+}
+
+// recordLatency adds one call of cmd to its histogram, under
+// latency-tracking. Called with the engine lock.
+func (s *Server) recordLatency(cmd *Command, ns int64) {
+	if !s.cfg.LatencyTracking {
+		return
+	}
+	if cmd.stats.latency == nil {
+		cmd.stats.latency = &latencyHist{}
+	}
+	cmd.stats.latency.record(ns)
+}
+
+// commandLatencyEvent is the latency monitor's class for a command.
+func commandLatencyEvent(cmd *Command) string {
+	if cmd.Flags&Fast != 0 {
+		return "fast-command"
+	}
+	return "command"
 }

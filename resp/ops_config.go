@@ -2,6 +2,7 @@ package resp
 
 import (
 	"math"
+	"strconv"
 	"strings"
 )
 
@@ -23,6 +24,14 @@ type OpsConfig struct {
 	// ProtectedMode is protected-mode: while the default user has no
 	// password, only loopback clients are accepted (protected.go).
 	ProtectedMode bool
+	// LatencyMonitorThreshold is latency-monitor-threshold in
+	// milliseconds: events at least this long are recorded (0: off).
+	LatencyMonitorThreshold int
+	// LatencyTracking is latency-tracking: per-command latency
+	// histograms (INFO latencystats, LATENCY HISTOGRAM).
+	LatencyTracking bool
+	// LatencyPercentiles is latency-tracking-info-percentiles.
+	LatencyPercentiles []float64
 }
 
 // defaultOpsConfig returns Redis 7.0.15's compiled-in defaults.
@@ -33,6 +42,8 @@ func defaultOpsConfig() OpsConfig {
 		EnableDebugCommand:     "no",
 		EnableProtectedConfigs: "no",
 		ProtectedMode:          true,
+		LatencyTracking:        true,
+		LatencyPercentiles:     []float64{50, 99, 99.9},
 	}
 }
 
@@ -42,6 +53,40 @@ func opsParams() []*configParam {
 		intParam("slowlog-log-slower-than", 0, -1, math.MaxInt64, func(c *Config) *int { return &c.SlowlogLogSlowerThan }),
 		intParam("slowlog-max-len", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.SlowlogMaxLen }),
 		boolParam("protected-mode", 0, func(c *Config) *bool { return &c.ProtectedMode }),
+		intParam("latency-monitor-threshold", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.LatencyMonitorThreshold }),
+		boolParam("latency-tracking", 0, func(c *Config) *bool { return &c.LatencyTracking }),
+		{
+			name: "latency-tracking-info-percentiles", flags: cfgMultiArg,
+			get: func(cfg *Config) string {
+				parts := make([]string, len(cfg.LatencyPercentiles))
+				for i, p := range cfg.LatencyPercentiles {
+					parts[i] = formatPercentile(p)
+				}
+				return strings.Join(parts, " ")
+			},
+			set: func(cfg *Config, args []string) error {
+				ps := []float64{} // a lone "" is the empty list
+				if len(args) == 1 && args[0] == "" {
+					args = nil
+				}
+				for _, a := range args {
+					v, inf, ok := parseLongDouble([]byte(a))
+					if !ok {
+						return configErr("Invalid latency-tracking-info-percentiles parameters")
+					}
+					p := math.Inf(1) // "inf": out of range, not invalid
+					if !inf {
+						p, _ = v.Float64()
+					}
+					if p < 0 || p > 100 {
+						return configErr("latency-tracking-info-percentiles parameters should sit between [0.0,100.0]")
+					}
+					ps = append(ps, p)
+				}
+				cfg.LatencyPercentiles = ps
+				return nil
+			},
+		},
 		// Immutable, as in Redis 7.0: a client that could turn DEBUG on could
 		// also crash or stall the server with it, and one that could
 		// unprotect dir could point the AOF anywhere.
@@ -72,4 +117,12 @@ func noYesLocalParam(name string, field func(*Config) *string) *configParam {
 // anyone, local for loopback clients (Redis's allowProtectedAction).
 func (c *Client) allowsLevel(level string) bool {
 	return level == "yes" || level == "local" && c.isLocal()
+}
+
+// formatPercentile renders a percentile as Redis does in CONFIG GET and
+// INFO: %f without trailing zeros ("50", "99.9").
+func formatPercentile(p float64) string {
+	s := strconv.FormatFloat(p, 'f', 6, 64)
+	s = strings.TrimRight(s, "0")
+	return strings.TrimSuffix(s, ".")
 }

@@ -18,8 +18,11 @@ import (
 // reported for bytes already read. Ending the pause wakes the held clients.
 //
 // A held client shows as blocked (CLIENT LIST flag b, INFO
-// blocked_clients), as in Redis. Not done: Redis also stops expiring and
-// evicting keys during a pause.
+// blocked_clients), as in Redis. While any pause lasts (WRITE or ALL) the
+// dataset stays static, as Redis 7.0 keeps it for a failover: the cron's
+// active expiry and the evictor do nothing, and an expired key reads as
+// absent but is neither deleted nor counted in expired_keys until the
+// pause ends (keyspace.SetExpiryPaused).
 type clientPause struct {
 	all       bool      // ALL rather than WRITE
 	end       time.Time // zero when no pause is in effect
@@ -111,6 +114,7 @@ func (s *Server) pauseClients(end time.Time, all bool) {
 	p := &s.pause
 	if !p.active() {
 		p.all = all
+		s.ks.SetExpiryPaused(true)
 	} else {
 		p.all = p.all || all
 	}
@@ -141,6 +145,7 @@ func (s *Server) unpauseClients() {
 		p.timer = nil
 	}
 	p.end, p.all = time.Time{}, false
+	s.ks.SetExpiryPaused(false)
 	held := p.postponed
 	p.postponed = nil
 	for _, c := range held {
@@ -191,4 +196,14 @@ func clientPauseCommand(c *Client) {
 func clientUnpauseCommand(c *Client) {
 	c.srv.unpauseClients()
 	c.OK()
+}
+
+// pausedDataset reports whether a pause keeps the dataset static now,
+// ending a pause whose time has passed. Called with the engine lock.
+func (s *Server) pausedDataset() bool {
+	p := &s.pause
+	if p.active() && !time.Now().Before(p.end) {
+		s.unpauseClients()
+	}
+	return p.active()
 }

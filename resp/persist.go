@@ -225,7 +225,9 @@ func (s *Server) newFakeClient(flags clientFlag) *Client {
 // lock, before a reactor writes replies. With always, an error stops the
 // process: replies promised durability that the disk refused.
 func (s *Server) waitPersisted(a *aof.AOF, off uint64) {
+	start := time.Now()
 	err := a.WaitWritten(off)
+	s.noteAOFWait(time.Since(start)) // the latency monitor's aof-* classes
 	var fs *aof.FailStopError
 	if errors.As(err, &fs) {
 		s.exit(1) // the aof package logged Redis's "Can't recover..." line

@@ -207,8 +207,13 @@ func (r *reactor) iterate(timeout int, busy *Client) bool {
 	r.wakeSent.Store(false)
 	r.expireTimers(mark)
 	var again []*Client
-	for i := 0; i < len(ready) || len(r.woken) > 0; i++ {
+	for i := 0; i < len(ready) || len(r.woken) > 0 || s.tracking.bcastOut; i++ {
 		if i == len(ready) {
+			if len(r.woken) == 0 {
+				// Redis's beforeSleep: the keys modified under BCAST
+				// prefixes go out once per iteration (tracking.go).
+				s.trackingBroadcast()
+			}
 			woken := r.woken
 			r.woken = nil
 			for _, c := range woken {

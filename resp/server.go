@@ -101,10 +101,13 @@ type Server struct {
 	// batchTimedNs is the time of the batch's commands timed alone
 	// (slowlog.go), which settleBatch does not share out again.
 	batchTimedNs int64
-	slowlog      slowlog     // SLOWLOG (slowlog.go)
-	lastBatched  batchedCmd  // the last top-level command timed per batch
-	monitors     []*Client   // MONITOR clients (monitor.go)
-	pause        clientPause // CLIENT PAUSE (pause.go)
+	slowlog      slowlog        // SLOWLOG (slowlog.go)
+	latency      latencyMonitor // LATENCY (cmd_latency.go)
+	aofWaitMaxMs atomic.Int64   // longest reply wait for the AOF since the last cron tick
+	lastBatched  batchedCmd     // the last top-level command timed per batch
+	monitors     []*Client      // MONITOR clients (monitor.go)
+	pause        clientPause    // CLIENT PAUSE (pause.go)
+	tracking     trackingState  // CLIENT TRACKING (tracking.go)
 
 	blocking map[blockKey][]*Client // FIFO of waiters per (db, key)
 	watching map[blockKey][]*Client // WATCHers per (db, key)
@@ -311,6 +314,9 @@ func (s *Server) KeyExpired(db *keyspace.DB, key string) {
 	s.alsoPropagate(db.ID(), argDEL, []byte(key))
 	if len(s.watching) > 0 {
 		s.touchWatchedKey(db.ID(), key)
+	}
+	if s.tracking.active() {
+		s.trackingInvalidateKey(nil, key)
 	}
 }
 

@@ -65,7 +65,11 @@ func slowlogCommands() []*Command {
 // comment at the top of this file).
 func (s *Server) timesAlone(cmd *Command) bool {
 	t := s.cfg.SlowlogLogSlowerThan
-	return t >= 0 && (t < slowlogExactBelow || cmd.Flags&Fast == 0)
+	if t >= 0 && (t < slowlogExactBelow || cmd.Flags&Fast == 0) {
+		return true
+	}
+	// The latency monitor needs the same of non-fast commands.
+	return s.cfg.LatencyMonitorThreshold > 0 && cmd.Flags&Fast == 0
 }
 
 // timedStart returns the start time of a command timed alone. A top-level
@@ -88,10 +92,10 @@ func (s *Server) endTimed(c *Client, cmd *Command, start time.Time, top bool) {
 	end := time.Now()
 	ns := max(end.Sub(start).Nanoseconds(), 0)
 	cmd.stats.nsec += ns
-	if cmd.stats.latency == nil {
-		cmd.stats.latency = &latencyHist{}
+	s.recordLatency(cmd, ns)
+	if s.cfg.LatencyMonitorThreshold > 0 {
+		s.latencyAddSampleIfNeeded(commandLatencyEvent(cmd), time.Duration(ns))
 	}
-	cmd.stats.latency.record(ns)
 	if top {
 		if len(s.batch) == 0 {
 			s.unitStart = end
