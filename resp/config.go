@@ -67,10 +67,11 @@ type Config struct {
 	AOFRewriteIncrementalFsync bool
 	AOFDisableAutoGC           bool
 
-	OpsConfig    // slowlog, DEBUG (ops_config.go)
-	ACLConfig    // aclfile, user directives (acl_file.go)
-	CeleryConfig // the Celery-aware extensions (config_celery.go)
-	NetConfig    // tcp-backlog, unix socket, TLS, syslog (config_net.go)
+	OpsConfig      // slowlog, DEBUG (ops_config.go)
+	ACLConfig      // aclfile, user directives (acl_file.go)
+	TrackingConfig // tracking-table-max-keys (tracking.go)
+	CeleryConfig   // the Celery-aware extensions (config_celery.go)
+	NetConfig      // tcp-backlog, unix socket, TLS, syslog (config_net.go)
 }
 
 // NewConfig returns Redis 7.0.15's compiled-in defaults for the directives
@@ -100,6 +101,7 @@ func NewConfig() *Config {
 		BrokerProtectedPrefixes: []string{"redbeat:"},
 		OpsConfig:               defaultOpsConfig(),
 		ACLConfig:               defaultACLConfig(),
+		TrackingConfig:          defaultTrackingConfig(),
 		CeleryConfig:            defaultCeleryConfig(),
 		NetConfig:               defaultNetConfig(),
 
@@ -441,6 +443,7 @@ func configParams() map[string]*configParam {
 	ps = append(ps, opsParams()...)
 	ps = append(ps, netParams()...)
 	ps = append(ps, aclParams()...)
+	ps = append(ps, trackingParams()...)
 	for _, p := range celeryParams() {
 		p.flags |= cfgCelerity
 		ps = append(ps, p)

@@ -73,6 +73,10 @@ func (s *Server) cron(now time.Time) {
 	s.closeTimedOutClients(now)
 	s.rewriteCron()
 	s.extensionsCron(now)
+	if s.tracking.clients > 0 {
+		// Even when idle: CONFIG SET may have lowered the cap.
+		s.trackingLimitUsedSlots()
+	}
 	s.trackingBroadcast() // keys expired or evicted under BCAST prefixes
 }
 

@@ -51,6 +51,9 @@ func (c *Client) processCommand() {
 	if s.cfg.MaxMemory != 0 && c.rejectOnOOM(cmd) {
 		return
 	}
+	if s.tracking.clients > 0 {
+		s.trackingLimitUsedSlots() // tracking-table-max-keys (tracking.go)
+	}
 	// Writes (and PING, as Redis does) are refused while the AOF cannot be
 	// written: nothing may be acknowledged that is not in the file.
 	if s.aof != nil && !s.aof.Healthy() && (cmd.Flags&Write != 0 || c.execWrites(cmd) || cmd.Name == "ping") {

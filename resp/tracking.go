@@ -1,6 +1,7 @@
 package resp
 
 import (
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -25,9 +26,17 @@ import (
 // (after EXEC's for a transaction), as Redis 7.0 does. NOLOOP skips
 // invalidations a client caused itself.
 //
-// Not done: tracking-table-max-keys (Redis's default caps the table at a
-// million keys by invalidating random ones; here the table grows with the
-// keys tracking clients read, and shrinks as they are modified).
+// tracking-table-max-keys caps the table (default a million keys, 0 = no
+// cap) as Redis 7.0's trackingLimitUsedSlots does: before each command
+// (in processCommand, after the OOM check) and on each cron tick, while
+// some client has tracking on, keys are taken from the table at random
+// and invalidated as if modified, until it is back under the cap. One call
+// evicts at most 100 keys times the number of calls in a row that ended
+// still over the cap, so a cap lowered far below the table's size is
+// reached over a few ticks, without a long stall. An eviction inside
+// processCommand is not deferred after the reply (no command is running
+// yet), and a NOLOOP client does not hear of the evictions its own
+// commands trigger; the cron's reach everyone.
 
 // clientTracking is a tracking client's state; nil on a client that never
 // enabled tracking.
@@ -59,6 +68,27 @@ type trackingState struct {
 	bcastOut bool                      // some prefix has keys to broadcast
 	cur      *Client                   // the client whose command is running
 	pending  []string                  // invalidations for cur, sent after its reply ("" a flush)
+	// overLimit counts the trackingLimitUsedSlots calls in a row that
+	// left the table over tracking-table-max-keys (Redis's
+	// timeout_counter); the next call's effort grows with it.
+	overLimit int
+}
+
+// TrackingConfig holds the tracking directive. It is embedded in Config.
+type TrackingConfig struct {
+	// TrackingTableMaxKeys is tracking-table-max-keys: the most keys the
+	// tracking table remembers before random ones are invalidated; 0 = no
+	// limit.
+	TrackingTableMaxKeys int
+}
+
+func defaultTrackingConfig() TrackingConfig { return TrackingConfig{TrackingTableMaxKeys: 1000000} }
+
+// trackingParams declares the directives of TrackingConfig.
+func trackingParams() []*configParam {
+	return []*configParam{
+		intParam("tracking-table-max-keys", 0, 0, math.MaxInt64, func(c *Config) *int { return &c.TrackingTableMaxKeys }),
+	}
 }
 
 // active reports whether the hooks have anything to do: a client tracks
@@ -171,6 +201,16 @@ func (s *Server) trackingInvalidateKey(by *Client, key string) {
 			t.bcastOut = true
 		}
 	}
+	s.invalidateTrackedKey(key, true)
+}
+
+// invalidateTrackedKey removes key from the table and tells the clients
+// that may cache it. executing says whether t.cur is running a command:
+// then its own invalidation waits for its reply; before the command runs
+// (trackingLimitUsedSlots in processCommand) it is sent at once. A NOLOOP
+// client is never told about t.cur's keys.
+func (s *Server) invalidateTrackedKey(key string, executing bool) {
+	t := &s.tracking
 	ids, ok := t.table[key]
 	if !ok {
 		return
@@ -185,12 +225,42 @@ func (s *Server) trackingInvalidateKey(by *Client, key string) {
 		if target.track.noloop && target == t.cur {
 			continue
 		}
-		if target == t.cur {
+		if target == t.cur && executing {
 			t.pending = append(t.pending, key)
 			continue
 		}
 		s.sendTrackingKeys(target, []string{key}, false)
 	}
+}
+
+// trackingLimitUsedSlots invalidates random keys while the table holds
+// more than tracking-table-max-keys, at most 100 × (overLimit+1) of them
+// per call (Redis's function of that name). Go's map iteration starts at
+// a random place, which stands in for Redis's random walk of its radix
+// tree. Called with the engine lock, while some client has tracking on.
+func (s *Server) trackingLimitUsedSlots() {
+	t := &s.tracking
+	limit := s.cfg.TrackingTableMaxKeys
+	if limit == 0 {
+		return
+	}
+	if len(t.table) <= limit {
+		t.overLimit = 0
+		return
+	}
+	effort := 100 * (t.overLimit + 1)
+	for key := range t.table {
+		if effort == 0 {
+			break
+		}
+		effort--
+		s.invalidateTrackedKey(key, false)
+		if len(t.table) <= limit {
+			t.overLimit = 0
+			return
+		}
+	}
+	t.overLimit++
 }
 
 // sortedIDs lists a set of client ids in order (Redis walks its radix
