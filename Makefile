@@ -61,12 +61,24 @@ pytests/.venv-%/.installed: pytests/requirements.txt pytests/requirements-%.txt
 
 venv: $(foreach s,$(STACKS),pytests/.venv-$(s)/.installed)
 
-# Both stacks run even if the first fails; the target fails if either did.
-# PYTEST_ARGS narrows a run, e.g. PYTEST_ARGS='-k celerity test_celery_beat.py'.
+# Both stacks run at once (their tests mostly wait on Celery processes and
+# timeouts, so two fit on two cores), each in its own temp dir; their output
+# is printed stack by stack when both are done. PYTEST_SERIAL=1 runs them one
+# after the other. The target fails if either stack did. PYTEST_ARGS narrows a
+# run, e.g. PYTEST_ARGS='-k celerity test_celery_beat.py'.
+PYTEST_SERIAL ?=
 test-py: build venv
 	@rc=0; for s in $(STACKS); do \
-		echo "== pytests: $$s stack ($$(pytests/.venv-$$s/bin/python -c 'import redis; print("redis-py", redis.__version__)'))"; \
-		(cd pytests && .venv-$$s/bin/python -m pytest -q -p no:cacheprovider $(PYTEST_ARGS)) || rc=1; \
+		log=pytests/.stack-$$s.log; \
+		( echo "== pytests: $$s stack ($$(pytests/.venv-$$s/bin/python -c 'import redis; print("redis-py", redis.__version__)'))"; \
+		  cd pytests && .venv-$$s/bin/python -m pytest -q -p no:cacheprovider --basetemp=.tmp-$$s $(PYTEST_ARGS) ) > $$log 2>&1 & \
+		eval pid_$$s=$$!; \
+		if [ -n "$(PYTEST_SERIAL)" ]; then eval wait \$$pid_$$s || eval fail_$$s=1; fi; \
+	done; \
+	for s in $(STACKS); do \
+		if [ -z "$(PYTEST_SERIAL)" ]; then eval wait \$$pid_$$s || eval fail_$$s=1; fi; \
+		cat pytests/.stack-$$s.log; \
+		if eval [ -n \"\$${fail_$$s:-}\" ]; then rc=1; fi; \
 	done; exit $$rc
 
 # Real Celery throughput: 5,000 no-op tasks through one worker (-P solo and
