@@ -39,7 +39,7 @@ type RedBeat struct {
 	srv *resp.Server // learned from the first hook or command that runs
 
 	locks map[lockID]*lockState // lock keys seen written (lock.go)
-	idx   keyIndex                // candidate keys discovery looks at (index.go)
+	idx   keyIndex              // candidate keys discovery looks at (index.go)
 
 	// INFO counters and the last warning.
 	lateExtensions int64
