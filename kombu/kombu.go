@@ -52,7 +52,10 @@ func (k *Kombu) Extension() *resp.Extension {
 		Closed:   k.closed,
 		Cron:     k.cron,
 		Info:     k.info,
-		Attach:   func(s *resp.Server) { k.srv = s },
+		Attach: func(s *resp.Server) {
+			k.srv = s
+			k.idx.attach(s)
+		},
 	}
 }
 

@@ -46,9 +46,14 @@ type keyIndex struct {
 	// isCandidateName is the Written hook's test on a key name alone.
 	isCandidateName func(key []byte) bool
 	syncMax         int
-	passes          int64 // full passes completed
-	examined        int64 // keys commands looked at: candidates and synchronous walks
-	scratch         []*keyspace.Entry
+	// ready: the dataset is loaded, so a pass sees all of it. Until the
+	// extension's Cron first runs (never while the AOF loads), a server
+	// with appendonly on may still be loading, and no walk may run (INFO
+	// and the metrics endpoint can call the commands meanwhile).
+	ready    bool
+	passes   int64 // full passes completed
+	examined int64 // keys commands looked at: candidates and synchronous walks
+	scratch  []*keyspace.Entry
 }
 
 // dbIndex is the index of one database.
@@ -58,6 +63,11 @@ type dbIndex struct {
 	walking  bool      // a cron pass is under way
 	cursor   uint64    // where it is (keyspace.DB.Scan)
 	lastPass time.Time // when the last pass ended
+}
+
+// attach learns whether the server may be loading an AOF (index.ready).
+func (x *keyIndex) attach(s *resp.Server) {
+	x.ready = !s.Config().AppendOnly
 }
 
 func (x *keyIndex) db(id int) *dbIndex {
@@ -174,7 +184,7 @@ func (x *keyIndex) addEntry(db *keyspace.DB, key []byte) {
 // since the start and those the walk found so far. Engine lock.
 func (x *keyIndex) each(db *keyspace.DB, fn func(e *keyspace.Entry)) (complete bool) {
 	d := x.db(db.ID())
-	if !d.complete && db.Len() <= x.syncMax {
+	if !d.complete && x.ready && db.Len() <= x.syncMax {
 		x.examined += int64(db.Len())
 		x.walk(db, d, 0, time.Time{})
 	}
@@ -238,6 +248,7 @@ func (x *keyIndex) finish(db *keyspace.DB, d *dbIndex) {
 // AOF is loaded: the cron does not run before) or whose last pass is
 // repairEvery old, within the tick's budget. Engine lock.
 func (x *keyIndex) cron(ks *keyspace.Keyspace, now time.Time) {
+	x.ready = true
 	budget, deadline := walkBudgetKeys, time.Now().Add(walkBudget)
 	for id := 0; id < ks.NumDBs() && budget > 0; id++ {
 		d := x.db(id)

@@ -66,7 +66,10 @@ func (r *RedBeat) Extension() *resp.Extension {
 		Written: r.written,
 		Cron:    r.cron,
 		Info:    r.info,
-		Attach:  func(s *resp.Server) { r.srv = s },
+		Attach: func(s *resp.Server) {
+			r.srv = s
+			r.idx.attach(s)
+		},
 	}
 }
 
