@@ -78,7 +78,8 @@ func (k *Kombu) queuesCommand(c *resp.Client) {
 		q      *queueStats
 	}
 	var rows []row
-	for _, ns := range k.discover(db, now) {
+	namespaces, complete := k.discover(db, now)
+	for _, ns := range namespaces {
 		for _, q := range ns.queues {
 			rows = append(rows, row{ns.prefix, q})
 		}
@@ -92,7 +93,7 @@ func (k *Kombu) queuesCommand(c *resp.Client) {
 	c.Array(len(rows))
 	for _, r := range rows {
 		q := r.q
-		c.Map(10)
+		c.Map(10 + incompleteFields(complete))
 		c.BulkString("name")
 		c.BulkString(q.name)
 		c.BulkString("prefix")
@@ -132,6 +133,26 @@ func (k *Kombu) queuesCommand(c *resp.Client) {
 		c.Int(int64(q.redeliv))
 		c.BulkString("restored")
 		c.Int(q.restored)
+		writeIncomplete(c, complete)
+	}
+}
+
+// incompleteFields is how many fields writeIncomplete adds to a row.
+func incompleteFields(complete bool) int {
+	if complete {
+		return 0
+	}
+	return 1
+}
+
+// writeIncomplete ends a row with "discovery_complete: false" while the
+// first discovery pass over the database is running (index.go): the reply
+// may lack keys the server has not seen written. Complete replies keep
+// their shape.
+func writeIncomplete(c *resp.Client, complete bool) {
+	if !complete {
+		c.BulkString("discovery_complete")
+		c.Bool(false)
 	}
 }
 
@@ -148,7 +169,8 @@ func (k *Kombu) unackedCommand(c *resp.Client) {
 		u      *unackedEntry
 	}
 	var rows []row
-	for _, ns := range k.discover(db, now) {
+	namespaces, complete := k.discover(db, now)
+	for _, ns := range namespaces {
 		for _, u := range ns.unacked {
 			rows = append(rows, row{ns.prefix, u})
 		}
@@ -167,7 +189,7 @@ func (k *Kombu) unackedCommand(c *resp.Client) {
 	c.Array(len(rows))
 	for _, r := range rows {
 		u := r.u
-		c.Map(16)
+		c.Map(16 + incompleteFields(complete))
 		c.BulkString("tag")
 		c.BulkString(u.tag)
 		c.BulkString("queue")
@@ -224,5 +246,6 @@ func (k *Kombu) unackedCommand(c *resp.Client) {
 		c.Int(int64(u.restored))
 		c.BulkString("redelivered")
 		c.Bool(u.redelivered)
+		writeIncomplete(c, complete)
 	}
 }

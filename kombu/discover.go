@@ -1,6 +1,7 @@
 package kombu
 
 import (
+	"bytes"
 	"encoding/json"
 	"math"
 	"regexp"
@@ -67,8 +68,10 @@ func (ns *namespace) queue(name string) *queueStats {
 }
 
 // discover returns the Kombu namespaces of db, sorted by prefix, with their
-// queues counted and unacked deliveries decoded. Engine lock.
-func (k *Kombu) discover(db *keyspace.DB, now int64) []*namespace {
+// queues counted and unacked deliveries decoded. It looks at the index's
+// candidates only (index.go): complete is false while the first discovery
+// pass over a big database is still running. Engine lock.
+func (k *Kombu) discover(db *keyspace.DB, now int64) (namespaces []*namespace, complete bool) {
 	want, set := k.configuredPrefix()
 	byPrefix := make(map[string]*namespace)
 	get := func(p string) *namespace {
@@ -80,7 +83,7 @@ func (k *Kombu) discover(db *keyspace.DB, now int64) []*namespace {
 		}
 		return ns
 	}
-	db.ForEach(func(e *keyspace.Entry) {
+	complete = k.idx.each(db, func(e *keyspace.Entry) {
 		key := e.Key()
 		switch e.Type() {
 		case keyspace.TypeSet:
@@ -110,8 +113,46 @@ func (k *Kombu) discover(db *keyspace.DB, now int64) []*namespace {
 		out = append(out, ns)
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].prefix < out[j].prefix })
-	return out
+	return out, complete
 }
+
+// isKombuKey is the index's test on a key: a binding table (a set whose name
+// holds the binding marker) or an unacked_index (a zset). Which prefixes
+// count is decided when the key is used, so kombu-global-keyprefix may
+// change at any time.
+func isKombuKey(e *keyspace.Entry) bool {
+	switch e.Type() {
+	case keyspace.TypeSet:
+		return strings.Contains(e.Key(), bindingMarker)
+	case keyspace.TypeZSet:
+		return strings.HasSuffix(e.Key(), unackedIndexKey)
+	}
+	return false
+}
+
+// isKombuName is isKombuKey on a name alone, for the Written hook: it runs
+// on every key every write names, so it must cost a few ns. The marker is
+// looked for at each '_' only (a result key has none).
+func isKombuName(key []byte) bool {
+	if bytes.HasSuffix(key, unackedIndexName) {
+		return true
+	}
+	for {
+		i := bytes.IndexByte(key, '_')
+		if i < 0 {
+			return false
+		}
+		if bytes.HasPrefix(key[i:], bindingMarkerName) {
+			return true
+		}
+		key = key[i+1:]
+	}
+}
+
+var (
+	unackedIndexName  = []byte(unackedIndexKey)
+	bindingMarkerName = []byte(bindingMarker)
+)
 
 // addBindings decodes the members of the binding table of exchange.
 func (ns *namespace) addBindings(exchange string, set *keyspace.Set) {

@@ -41,8 +41,38 @@
 // naming its prefix. Kombu's other key-name options (sep, unacked_key, ...)
 // are assumed at their defaults.
 //
-// Discovery walks every key of the database (like KEYS): it is an operator's
-// command, not one for a hot loop.
+// The commands do not walk the database (index.go; but see below for a
+// small one at start): they cost O(Kombu keys), however many other keys (a result backend's
+// millions of celery-task-meta-*) share the database. Per database, an index
+// holds the names of the candidate keys: the binding tables and the
+// unacked_index zsets, under any prefix. Everything else is reached by name
+// from them: a queue's lists "<p><queue>" and "<p><queue><SEP><n>" from the
+// binding members (and from the routing of unacked deliveries), "<p>unacked"
+// from the prefix. A list nobody bound is not a queue to these commands
+// (it never was), so lists need no index and pushes no check.
+//
+// The index is fed three ways:
+//
+//   - the Written hook tests the name of every key a command wrote (a
+//     suffix and a marker check, about 10 ns: BenchmarkWrittenNonKombu),
+//     and, for the rare commands that move a value under a new name
+//     (RENAME, COPY, MOVE, RESTORE), looks the destination up; FLUSHDB and
+//     FLUSHALL empty the indexes, SWAPDB swaps them;
+//   - a discovery walk in the Cron finds the keys the hook never saw (those
+//     the AOF loaded at start: Written does not fire while loading, and the
+//     Cron does not run until loading has ended): a full pass over each
+//     database after start, then again every repairEvery (5 min) to prune
+//     and repair drift, at most walkBudgetKeys keys or walkBudget (2 ms)
+//     per tick;
+//   - a command checks each candidate it uses and drops those that are
+//     gone or changed type, so deletion, expiry and eviction need no hook.
+//
+// Until a database's first pass has ended, a command walks it itself if it
+// holds at most syncWalkMax (10,000) keys; a bigger one is answered from the
+// index so far, each row carrying "discovery_complete: false" (a complete
+// reply keeps its exact shape). INFO kombu shows the index
+// (kombu_discovery_pending_dbs, kombu_discovery_passes, kombu_index_keys,
+// kombu_keys_examined: keys the commands looked at, walks included).
 //
 // # Visibility lease
 //

@@ -30,12 +30,15 @@ type Kombu struct {
 	tr  tracker
 	// patterns caches compiled topic binding patterns.
 	patterns patternCache
+	// idx holds the candidate keys discovery looks at (index.go).
+	idx keyIndex
 }
 
 // New returns the extension's state; Extension plugs it into a server.
 func New(log zerolog.Logger) *Kombu {
 	k := &Kombu{log: log.With().Str("ext", "kombu").Logger(), patterns: make(patternCache)}
 	k.tr.init()
+	k.idx = keyIndex{isCandidate: isKombuKey, isCandidateName: isKombuName, syncMax: syncWalkMax}
 	return k
 }
 
@@ -49,7 +52,10 @@ func (k *Kombu) Extension() *resp.Extension {
 		Closed:   k.closed,
 		Cron:     k.cron,
 		Info:     k.info,
-		Attach:   func(s *resp.Server) { k.srv = s },
+		Attach: func(s *resp.Server) {
+			k.srv = s
+			k.idx.attach(s)
+		},
 	}
 }
 
@@ -96,7 +102,8 @@ func (k *Kombu) info(add func(field, value string)) {
 		if db.Len() == 0 {
 			continue
 		}
-		for _, ns := range k.discover(db, now) {
+		namespaces, _ := k.discover(db, now)
+		for _, ns := range namespaces {
 			queues += int64(len(ns.queues))
 			for _, q := range ns.queues {
 				messages += q.messages
@@ -116,6 +123,10 @@ func (k *Kombu) info(add func(field, value string)) {
 	add("kombu_leases", itoa(int64(k.leases(now))))
 	add("kombu_lease_refreshes", itoa(k.tr.refreshes))
 	add("kombu_redeliveries", itoa(k.tr.totalRestores))
+	add("kombu_discovery_pending_dbs", itoa(int64(k.idx.pending(ks))))
+	add("kombu_discovery_passes", itoa(k.idx.passes))
+	add("kombu_index_keys", itoa(int64(k.idx.size())))
+	add("kombu_keys_examined", itoa(k.idx.examined))
 }
 
 // leaseOn reports kombu-visibility-lease.

@@ -14,8 +14,7 @@
 //
 // Prefixes are the configured ones (redbeat-prefixes, default "redbeat:")
 // plus every p for which a sorted set p + ":schedule" exists whose first
-// member starts with p, found by one pass over the database's keys when a
-// REDBEAT.* command runs (O(keys), a suffix check per key, like KEYS).
+// member starts with p.
 //
 // REDBEAT.SCHEDULE [PREFIX p] lists the entries with their stored due
 // time and a next run computed here from the definition and meta, the way
@@ -39,4 +38,26 @@
 //
 // Times are Unix milliseconds from the keyspace clock, so tests drive them
 // with a manual clock.
+//
+// # Discovery
+//
+// The commands do not walk the database (index.go; but see below for a
+// small one at start): they cost O(RedBeat keys), however many other keys
+// share it. Per database, an index holds the
+// names of the candidate keys: sorted sets named "*:schedule" and hashes
+// with a "definition" field (entries, including those no schedule names).
+// The rest is reached by name: a schedule's members, p + ":statics",
+// p + ":lock" and the locks the watch saw. The index is fed by the Written
+// hook (a suffix check on every key written, the fields of HSET, HMSET and
+// HSETNX, a lookup of the destination of RENAME, COPY, MOVE and RESTORE;
+// FLUSHDB and FLUSHALL empty it, SWAPDB swaps it), by a discovery walk in
+// the Cron (a full pass over each database after start, once the AOF is
+// loaded, then every 5 min to prune and repair drift, bounded per tick as
+// results/ is), and pruned by the commands, which drop the candidates that
+// are gone or changed type. Until a database's first pass has ended, a
+// command walks it itself if it holds at most 10,000 keys; a bigger one is
+// answered from the index so far, each row carrying
+// "discovery_complete: false". INFO redbeat shows the index
+// (redbeat_discovery_pending_dbs, redbeat_discovery_passes,
+// redbeat_index_keys, redbeat_keys_examined).
 package redbeat

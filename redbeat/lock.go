@@ -1,6 +1,7 @@
 package redbeat
 
 import (
+	"bytes"
 	"sort"
 	"strconv"
 	"strings"
@@ -97,10 +98,25 @@ func (l *lockState) eventList() []lockEvent {
 	return out
 }
 
-// written is the Written hook: it feeds the lock watch. Engine lock.
+// written is the Written hook: it feeds the candidate index (index.go) and
+// the lock watch. Engine lock; it sees every write, so it must stay cheap
+// (BenchmarkWrittenNonRedbeat).
 func (r *RedBeat) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
 	r.srv = c.Server()
+	r.idx.written(c, cmd, argv)
 	switch cmd.FullName() {
+	case "hset", "hmset":
+		// RedBeat saves an entry with HSET key definition ... meta ...
+		for i := 2; i < len(argv); i += 2 {
+			if bytes.Equal(argv[i], definitionField) {
+				r.idx.add(c.DB().ID(), argv[1])
+				break
+			}
+		}
+	case "hsetnx":
+		if bytes.Equal(argv[2], definitionField) {
+			r.idx.add(c.DB().ID(), argv[1])
+		}
 	case "set":
 		r.lockSet(c.DB(), argv)
 	case "pexpire", "expire", "pexpireat", "expireat":
@@ -195,13 +211,13 @@ func setTTL(argv [][]byte, now int64) int64 {
 // lockSet records a SET on a lock key: an acquisition (or a holder
 // overwriting its own token). Engine lock.
 func (r *RedBeat) lockSet(db *keyspace.DB, argv [][]byte) {
-	if len(argv) < 3 {
-		return
+	if len(argv) < 3 || !r.maybeLock(db, argv[1]) {
+		return // the common SET: not a lock key
 	}
 	now := r.srv.Keyspace().ClockNow()
 	ttl := setTTL(argv, now)
 	if ttl <= 0 && len(r.locks) == 0 {
-		return // the common SET: nothing watched, not a lock
+		return // nothing watched, and a lock is taken with a TTL
 	}
 	key := string(argv[1])
 	id := lockID{db.ID(), key}
@@ -232,6 +248,23 @@ func (r *RedBeat) lockSet(db *keyspace.DB, argv [][]byte) {
 	}
 	l.push(lockEvent{at: now, leftMs: -1, ttlMs: ttl, acquire: true})
 }
+
+// maybeLock is lockPrefix's test on the name alone, or the key is watched
+// already: the SET of any other key (every result a backend stores) stops
+// there, without parsing its options.
+func (r *RedBeat) maybeLock(db *keyspace.DB, key []byte) bool {
+	if bytes.HasSuffix(key, lockName) {
+		return true
+	}
+	for _, p := range r.srv.Config().RedbeatPrefixes {
+		if len(key) >= len(p) && string(key[:len(p)]) == p {
+			return true
+		}
+	}
+	return len(r.locks) > 0 && r.locks[lockID{db.ID(), string(key)}] != nil
+}
+
+var lockName = []byte(lockSuffix)
 
 // makeRoom keeps the watch under maxLocks keys: released locks go first,
 // then the least recently written.
@@ -343,7 +376,7 @@ func (r *RedBeat) redbeatLockCommand(c *resp.Client) {
 		return
 	}
 	db := c.DB()
-	prefixes, _ := r.prefixes(db, only, given)
+	prefixes, _, complete := r.prefixes(db, only, given)
 	type row struct {
 		prefix, key string
 		l           *lockState
@@ -369,12 +402,12 @@ func (r *RedBeat) redbeatLockCommand(c *resp.Client) {
 	now := r.srv.Keyspace().ClockNow()
 	c.Array(len(rows))
 	for _, rw := range rows {
-		r.writeLock(c, db, rw.prefix, rw.key, rw.l, now)
+		r.writeLock(c, db, rw.prefix, rw.key, rw.l, now, complete)
 	}
 }
 
-func (r *RedBeat) writeLock(c *resp.Client, db *keyspace.DB, prefix, key string, l *lockState, now int64) {
-	c.Map(11)
+func (r *RedBeat) writeLock(c *resp.Client, db *keyspace.DB, prefix, key string, l *lockState, now int64, complete bool) {
+	c.Map(11 + incompleteFields(complete))
 	c.BulkString("prefix")
 	c.BulkString(prefix)
 	c.BulkString("key")
@@ -436,4 +469,5 @@ func (r *RedBeat) writeLock(c *resp.Client, db *keyspace.DB, prefix, key string,
 	} else {
 		c.BulkString(l.last.kind)
 	}
+	writeIncomplete(c, complete)
 }

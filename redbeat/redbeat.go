@@ -1,6 +1,7 @@
 package redbeat
 
 import (
+	"bytes"
 	"strconv"
 	"strings"
 	"time"
@@ -38,6 +39,7 @@ type RedBeat struct {
 	srv *resp.Server // learned from the first hook or command that runs
 
 	locks map[lockID]*lockState // lock keys seen written (lock.go)
+	idx   keyIndex              // candidate keys discovery looks at (index.go)
 
 	// INFO counters and the last warning.
 	lateExtensions int64
@@ -47,7 +49,8 @@ type RedBeat struct {
 
 // New returns the extension; log receives its warnings.
 func New(log zerolog.Logger) *RedBeat {
-	return &RedBeat{log: log, locks: make(map[lockID]*lockState)}
+	return &RedBeat{log: log, locks: make(map[lockID]*lockState),
+		idx: keyIndex{isCandidate: isRedbeatKey, isCandidateName: isScheduleName, syncMax: syncWalkMax}}
 }
 
 // Extension declares the extension to the engine.
@@ -63,6 +66,10 @@ func (r *RedBeat) Extension() *resp.Extension {
 		Written: r.written,
 		Cron:    r.cron,
 		Info:    r.info,
+		Attach: func(s *resp.Server) {
+			r.srv = s
+			r.idx.attach(s)
+		},
 	}
 }
 
@@ -82,11 +89,11 @@ func prefixArg(c *resp.Client) (prefix string, given, ok bool) {
 // prefixes returns the RedBeat prefixes of db: the one asked for, or the
 // configured ones (redbeat-prefixes), every p with a sorted set
 // p + ":schedule" whose first member starts with p (how RedBeat writes
-// it), and the prefixes of the locks seen written there. One pass over
-// the keys (O(keys), a plain string check per key); the hash keys under
-// each prefix are collected on the way for REDBEAT.SCHEDULE.
-func (r *RedBeat) prefixes(db *keyspace.DB, only string, given bool) ([]string, map[string][]*keyspace.Entry) {
-	var list []string
+// it), and the prefixes of the locks seen written there. It looks at the
+// index's candidates only (index.go), and collects on the way the entry
+// hashes under each prefix for REDBEAT.SCHEDULE. complete is false while
+// the first discovery pass over a big database is still running.
+func (r *RedBeat) prefixes(db *keyspace.DB, only string, given bool) (list []string, byPrefix map[string][]*keyspace.Entry, complete bool) {
 	seen := make(map[string]bool)
 	add := func(p string) {
 		if !seen[p] {
@@ -107,23 +114,21 @@ func (r *RedBeat) prefixes(db *keyspace.DB, only string, given bool) ([]string, 
 		}
 	}
 	var hashes []*keyspace.Entry
-	db.ForEach(func(e *keyspace.Entry) {
-		key := e.Key()
+	complete = r.idx.each(db, func(e *keyspace.Entry) {
 		switch e.Type() {
 		case keyspace.TypeZSet:
-			if !given && strings.HasSuffix(key, scheduleSuffix) {
+			if !given {
+				key := e.Key()
 				p := key[:len(key)-len(scheduleSuffix)]
 				if it, ok := e.Agg().(*keyspace.ZSet).Index().First(); ok && strings.HasPrefix(it.Member(), p) {
 					add(p)
 				}
 			}
 		case keyspace.TypeHash:
-			if _, ok := e.Agg().(*keyspace.Hash).Get([]byte(fieldDefinition)); ok {
-				hashes = append(hashes, e)
-			}
+			hashes = append(hashes, e)
 		}
 	})
-	byPrefix := make(map[string][]*keyspace.Entry)
+	byPrefix = make(map[string][]*keyspace.Entry)
 	for _, e := range hashes {
 		// The longest prefix owns a key that several match.
 		best := ""
@@ -137,7 +142,49 @@ func (r *RedBeat) prefixes(db *keyspace.DB, only string, given bool) ([]string, 
 			byPrefix[best] = append(byPrefix[best], e)
 		}
 	}
-	return list, byPrefix
+	return list, byPrefix, complete
+}
+
+// isRedbeatKey is the index's test on a key: a sorted set named like a
+// schedule, or a hash with a definition field (an entry, under whatever
+// prefix: which prefixes count is decided when the key is used).
+func isRedbeatKey(e *keyspace.Entry) bool {
+	switch e.Type() {
+	case keyspace.TypeZSet:
+		return strings.HasSuffix(e.Key(), scheduleSuffix)
+	case keyspace.TypeHash:
+		return e.Agg().(*keyspace.Hash).Has(definitionField)
+	}
+	return false
+}
+
+// isScheduleName is the Written hook's test on the name of every key
+// written: a schedule's. Entry hashes are noted from their HSET's fields
+// (lock.go).
+func isScheduleName(key []byte) bool { return bytes.HasSuffix(key, scheduleName) }
+
+var (
+	scheduleName    = []byte(scheduleSuffix)
+	definitionField = []byte(fieldDefinition)
+)
+
+// incompleteFields is how many fields writeIncomplete adds to a row.
+func incompleteFields(complete bool) int {
+	if complete {
+		return 0
+	}
+	return 1
+}
+
+// writeIncomplete ends a row with "discovery_complete: false" while the
+// first discovery pass over the database is running (index.go): the reply
+// may lack keys the server has not seen written. Complete replies keep
+// their shape.
+func writeIncomplete(c *resp.Client, complete bool) {
+	if !complete {
+		c.BulkString("discovery_complete")
+		c.Bool(false)
+	}
 }
 
 // live returns key's entry in db, nil when missing or expired at now (the
@@ -157,6 +204,12 @@ func (r *RedBeat) info(add func(field, value string)) {
 	add("redbeat_lock_warnings", itoa(r.lateExtensions+r.expirations))
 	add("redbeat_lock_late_extensions", itoa(r.lateExtensions))
 	add("redbeat_lock_expirations", itoa(r.expirations))
+	if r.srv != nil {
+		add("redbeat_discovery_pending_dbs", strconv.Itoa(r.idx.pending(r.srv.Keyspace())))
+	}
+	add("redbeat_discovery_passes", itoa(r.idx.passes))
+	add("redbeat_index_keys", strconv.Itoa(r.idx.size()))
+	add("redbeat_keys_examined", itoa(r.idx.examined))
 	w := r.last
 	if w == nil {
 		return
@@ -182,10 +235,14 @@ func infoSafe(s string) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// cron notices locks that expired without being extended. Engine lock.
-func (r *RedBeat) cron(time.Time) {
-	if r.srv == nil || len(r.locks) == 0 {
+// cron advances the discovery walk (index.go) and notices locks that
+// expired without being extended. Engine lock.
+func (r *RedBeat) cron(wall time.Time) {
+	if r.srv == nil {
 		return
 	}
-	r.checkExpired(r.srv.Keyspace().ClockNow())
+	r.idx.cron(r.srv.Keyspace(), wall)
+	if len(r.locks) > 0 {
+		r.checkExpired(r.srv.Keyspace().ClockNow())
+	}
 }

@@ -60,7 +60,7 @@ func (r *RedBeat) redbeatScheduleCommand(c *resp.Client) {
 		return
 	}
 	db := c.DB()
-	prefixes, hashes := r.prefixes(db, only, given)
+	prefixes, hashes, complete := r.prefixes(db, only, given)
 	now := time.UnixMilli(r.srv.Keyspace().ClockNow())
 	var rows []*scheduleRow
 	for _, p := range prefixes {
@@ -81,7 +81,7 @@ func (r *RedBeat) redbeatScheduleCommand(c *resp.Client) {
 	})
 	c.Array(len(rows))
 	for _, row := range rows {
-		writeRow(c, row, now)
+		writeRow(c, row, now, complete)
 	}
 }
 
@@ -198,9 +198,9 @@ func (row *scheduleRow) dueTime() (time.Time, bool) {
 }
 
 // writeRow writes one entry as a map (see the README for the fields).
-func writeRow(c *resp.Client, row *scheduleRow, now time.Time) {
+func writeRow(c *resp.Client, row *scheduleRow, now time.Time, complete bool) {
 	e := row.entry
-	c.Map(15)
+	c.Map(15 + incompleteFields(complete))
 	c.BulkString("prefix")
 	c.BulkString(row.prefix)
 	c.BulkString("name")
@@ -260,6 +260,7 @@ func writeRow(c *resp.Client, row *scheduleRow, now time.Time) {
 	for _, f := range row.flags {
 		c.BulkString(f)
 	}
+	writeIncomplete(c, complete)
 }
 
 func hasAny(flags []string, want ...string) bool {

@@ -1,0 +1,119 @@
+package redbeat_test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+	"github.com/stretchr/testify/require"
+
+	"github.com/celerity/celerity/keyspace"
+	"github.com/celerity/celerity/redbeat"
+	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/resptest"
+)
+
+// fillResults stores n result-backend keys straight into db, as an AOF load
+// does (no Written hook sees them).
+func fillResults(db *keyspace.DB, n int) {
+	val := []byte(`{"status": "SUCCESS", "result": 4, "traceback": null, "children": []}`)
+	for i := 0; i < n; i++ {
+		key := fmt.Appendf(nil, "celery-task-meta-%08x-0000-4000-8000-%012x", i, i)
+		db.SetString(key, val, keyspace.EncRaw, false)
+	}
+}
+
+// waitDiscovered waits until the discovery walk has passed over every
+// database once.
+func waitDiscovered(tb testing.TB, srv *resptest.Server) {
+	tb.Helper()
+	require.Eventually(tb, func() bool {
+		srv.Lock()
+		defer srv.Unlock()
+		return strings.Contains(execOK(tb, srv, 0, "INFO", "redbeat").Str, "redbeat_discovery_pending_dbs:0\r\n")
+	}, 60*time.Second, 5*time.Millisecond, "the first discovery pass")
+}
+
+// execOK runs argv in db under the engine lock and requires no error.
+func execOK(tb testing.TB, srv *resptest.Server, db int, argv ...string) resp.Value {
+	tb.Helper()
+	b := make([][]byte, len(argv))
+	for i, a := range argv {
+		b[i] = []byte(a)
+	}
+	v := srv.Exec(db, b...)
+	require.NotEqual(tb, byte('-'), v.Kind, v.Str)
+	return v
+}
+
+// REDBEAT.SCHEDULE on a database of a million result keys and three
+// RedBeat entries.
+func BenchmarkScheduleMillionKeys(b *testing.B) {
+	srv := resptest.NewServer(b, resptest.WithExtensions(redbeat.New(zerolog.Nop()).Extension()))
+	srv.Lock()
+	fillResults(srv.Keyspace().DB(0), 1_000_000)
+	for _, name := range []string{"a", "b", "c"} {
+		execOK(b, srv, 0, "HSET", "redbeat:"+name, "definition", interval(name, 10), "meta", meta(t0, 1))
+		execOK(b, srv, 0, "ZADD", "redbeat::schedule", score(t0+10_000), "redbeat:"+name)
+	}
+	srv.Unlock()
+	waitDiscovered(b, srv)
+	argv := [][]byte{[]byte("REDBEAT.SCHEDULE")}
+	for b.Loop() {
+		srv.Lock()
+		v := srv.Exec(0, argv...)
+		srv.Unlock()
+		if len(v.Elems) != 3 {
+			b.Fatalf("REDBEAT.SCHEDULE: %+v", v)
+		}
+	}
+}
+
+// written is one call of a Written hook, captured from a real command.
+type written struct {
+	c    *resp.Client
+	cmd  *resp.Command
+	argv [][]byte
+}
+
+// captureWrites runs each command on a server and returns the Written
+// calls it made, so a benchmark can replay them into a hook.
+func captureWrites(tb testing.TB, cmds ...[]string) []written {
+	tb.Helper()
+	var got []written
+	capture := &resp.Extension{Name: "capture", Written: func(c *resp.Client, cmd *resp.Command, argv [][]byte) {
+		cp := make([][]byte, len(argv))
+		for i, a := range argv {
+			cp[i] = append([]byte(nil), a...)
+		}
+		got = append(got, written{c, cmd, cp})
+	}}
+	srv := resptest.NewServer(tb, resptest.WithExtensions(capture))
+	c := resptest.Dial(tb, srv.Addr())
+	for _, argv := range cmds {
+		require.NotEqual(tb, byte('-'), c.Do(argv...).Kind)
+	}
+	srv.Lock()
+	defer srv.Unlock()
+	require.Len(tb, got, len(cmds))
+	return got
+}
+
+// The Written hook's cost on the writes it sees most: a result backend's
+// SET, a producer's LPUSH and Kombu's HSET of an unacked delivery.
+func BenchmarkWrittenNonRedbeat(b *testing.B) {
+	ws := captureWrites(b,
+		[]string{"SET", "celery-task-meta-2f0a8a4e-46f4-4d55-9c51-0a0b1c2d3e4f", `{"status": "SUCCESS"}`, "EX", "86400"},
+		[]string{"LPUSH", "app:events", "e1"},
+		[]string{"HSET", "unacked", "2f0a8a4e-46f4-4d55-9c51-0a0b1c2d3e4f", `[{"body": ""}, "", "celery"]`})
+	for _, w := range ws {
+		b.Run(w.cmd.Name, func(b *testing.B) {
+			hook := redbeat.New(zerolog.Nop()).Extension().Written
+			for b.Loop() {
+				hook(w.c, w.cmd, w.argv)
+			}
+		})
+	}
+}
