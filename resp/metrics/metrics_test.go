@@ -178,12 +178,16 @@ func TestMetricsMatchInfoAndPubsub(t *testing.T) {
 	for metric, field := range map[string]string{
 		"celerity_commands_processed_total": "total_commands_processed",
 		"celerity_uptime_seconds":           "uptime_in_seconds",
-		"celerity_memory_used_bytes":        "used_memory",
 	} {
 		v := sample(t, mf, metric)
 		lo, hi := num(t, before[field]), num(t, after[field])
 		assert.True(t, min(lo, hi) <= v && v <= max(lo, hi), "%s = %v, INFO %v..%v", metric, v, lo, hi)
 	}
+	// used_memory counts client buffers too (the replies being written,
+	// the INFO text itself), which grow and shrink between the reads: it
+	// is not monotonic, so only its order of magnitude is compared.
+	assert.InDelta(t, num(t, after["used_memory"]), sample(t, mf, "celerity_memory_used_bytes"), 1<<20)
+
 	// Commandstats: LPUSH ran once, SADD once, GET once.
 	for _, cmd := range []string{"lpush", "sadd", "get"} {
 		f := map[string]string{}
