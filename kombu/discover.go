@@ -234,7 +234,7 @@ func (k *Kombu) collectUnacked(db *keyspace.DB, ns *namespace) {
 		u.delivered = u.score
 		tk := tagKey{db: ns.db, index: ns.prefix + unackedIndexKey, tag: p.Field}
 		if d := k.tr.deliveries[tk]; d != nil {
-			u.delivered, u.owner, u.restored = d.delivered, d.owner, d.restores
+			u.delivered, u.owner, u.restored = d.delivered, k.ownerLive(d), d.restores
 			u.leased = d.leased(leaseOn, leaseMax, now)
 		} else if n := k.tr.restoredTags[tk]; n > 0 {
 			u.restored = n

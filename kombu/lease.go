@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/resp"
@@ -18,6 +19,9 @@ const (
 	// visibility_timeout old, so any visibility_timeout comfortably above
 	// this (plus one cron tick) is safe.
 	refreshEveryMs = 1000
+	// A cron tick sweeps at most this many deliveries or this long.
+	sweepBudgetKeys = 4096
+	sweepBudget     = time.Millisecond
 	// refreshBatch bounds the members of one refreshing ZADD, so no single
 	// unit grows with the number of unacked messages.
 	refreshBatch = 256
@@ -41,7 +45,8 @@ type queueKey struct {
 
 // delivery is what the server saw of one entry of an unacked_index.
 type delivery struct {
-	owner     int64 // client that wrote the ZADD; 0 once it closed
+	slot      int   // index in tracker.order
+	owner     int64 // client that wrote the ZADD; 0 once it is known closed
 	delivered int64 // ms: the score of the ZADD that recorded it
 	since     int64 // ms, server clock: when the ZADD was seen (kombu-lease-max)
 	restores  int   // times a restore of this tag was seen
@@ -64,52 +69,69 @@ type pendingDel struct {
 
 // tracker is the in-memory record the Written, Closed and Cron hooks keep.
 type tracker struct {
-	deliveries    map[tagKey]*delivery
-	byOwner       map[int64]map[tagKey]struct{}
+	deliveries map[tagKey]*delivery
+	indexNames map[string]string // interned unacked_index key names
+	// order lists the deliveries' keys (delivery.slot indexes it) so the
+	// cron can sweep them a budget at a time from cursor: an unacked set
+	// of many ETA tasks must not cost one long stall per second.
+	order         []tagKey
+	cursor        int
+	sweepStart    int64          // ms: when the running sweep began
 	restoredTags  map[tagKey]int // restores of tags not currently delivered
 	restoredOrder []tagKey       // FIFO bounding restoredTags
 	pending       map[int64]*pendingDel
 	queueRestores map[queueKey]int64
 	totalRestores int64
 	refreshes     int64 // scores rewritten by leases
-	lastTick      int64 // ms of the last sweep
 	cronAt        int64 // ms of the last Cron call (tests wait on it)
 }
 
 func (tr *tracker) init() {
 	tr.deliveries = make(map[tagKey]*delivery)
-	tr.byOwner = make(map[int64]map[tagKey]struct{})
+	tr.indexNames = make(map[string]string)
 	tr.restoredTags = make(map[tagKey]int)
 	tr.pending = make(map[int64]*pendingDel)
 	tr.queueRestores = make(map[queueKey]int64)
 }
 
-func (tr *tracker) own(owner int64, tk tagKey) {
-	m := tr.byOwner[owner]
-	if m == nil {
-		m = make(map[tagKey]struct{})
-		tr.byOwner[owner] = m
-	}
-	m[tk] = struct{}{}
+// add starts following tk.
+func (tr *tracker) add(tk tagKey) *delivery {
+	d := &delivery{slot: len(tr.order)}
+	tr.order = append(tr.order, tk)
+	tr.deliveries[tk] = d
+	return d
 }
 
-func (tr *tracker) disown(tk tagKey, d *delivery) {
-	if d.owner == 0 {
+// forget stops following tk (swap-remove from order: the sweep may see
+// the moved key twice or not at all in this pass, which only delays it by
+// one pass).
+func (tr *tracker) forget(tk tagKey) {
+	d := tr.deliveries[tk]
+	if d == nil {
 		return
 	}
-	if m := tr.byOwner[d.owner]; m != nil {
-		delete(m, tk)
-		if len(m) == 0 {
-			delete(tr.byOwner, d.owner)
-		}
+	delete(tr.deliveries, tk)
+	last := len(tr.order) - 1
+	if d.slot != last {
+		moved := tr.order[last]
+		tr.order[d.slot] = moved
+		tr.deliveries[moved].slot = d.slot
+	}
+	tr.order[last] = tagKey{}
+	tr.order = tr.order[:last]
+	if len(tr.order) == 0 && cap(tr.order) > 1024 {
+		tr.order = nil
 	}
 }
 
-func (tr *tracker) forget(tk tagKey) {
-	if d := tr.deliveries[tk]; d != nil {
-		tr.disown(tk, d)
-		delete(tr.deliveries, tk)
+// ownerLive returns d's owner if its connection is still open, and
+// otherwise notes that it closed. Client ids are never reused, so a
+// lookup by id is exact; no per-owner set has to be kept on every ZADD.
+func (k *Kombu) ownerLive(d *delivery) int64 {
+	if d.owner != 0 && k.srv != nil && k.srv.Client(d.owner) == nil {
+		d.owner = 0
 	}
+	return d.owner
 }
 
 // leases counts the deliveries a lease currently keeps fresh: owner
@@ -122,6 +144,7 @@ func (k *Kombu) leases(now int64) int {
 	}
 	n := 0
 	for tk, d := range k.tr.deliveries {
+		k.ownerLive(d)
 		if d.leased(on, maxMs, now) && k.held(tk) {
 			n++
 		}
@@ -167,31 +190,52 @@ func (k *Kombu) onZadd(c *resp.Client, argv [][]byte) {
 	if len(argv) < 4 || !bytes.HasSuffix(argv[1], []byte(unackedIndexKey)) {
 		return
 	}
-	key := string(argv[1])
+	key := k.internIndex(argv[1])
 	if _, ok := k.prefixOf(key, unackedIndexKey); !ok {
 		return
 	}
 	i := 2
 	for ; i < len(argv); i++ {
-		switch strings.ToLower(string(argv[i])) {
-		case "nx", "gt", "lt", "ch":
+		a := argv[i]
+		if len(a) == 2 && (bytes.EqualFold(a, []byte("nx")) || bytes.EqualFold(a, []byte("gt")) ||
+			bytes.EqualFold(a, []byte("lt")) || bytes.EqualFold(a, []byte("ch"))) {
 			continue
-		case "xx", "incr":
+		}
+		if bytes.EqualFold(a, []byte("xx")) || bytes.EqualFold(a, []byte("incr")) {
 			return // an update of existing entries: not Kombu's delivery
 		}
 		break
 	}
 	now := k.nowMs()
+	db, owner := c.DB().ID(), c.ID()
 	for ; i+1 < len(argv); i += 2 {
 		// The delivery time is the score Kombu wrote (the worker's
 		// time.time()): the lease rewrites the score, the age stays.
 		at := now
-		if f, err := strconv.ParseFloat(string(argv[i]), 64); err == nil && !math.IsInf(f, 0) && f >= 0 {
+		if f, err := strconv.ParseFloat(unsafeString(argv[i]), 64); err == nil && !math.IsInf(f, 0) && f >= 0 {
 			at = scoreMs(f)
 		}
-		k.record(tagKey{db: c.DB().ID(), index: key, tag: string(argv[i+1])}, c.ID(), at, now)
+		k.record(tagKey{db: db, index: key, tag: string(argv[i+1])}, owner, at, now)
 	}
 }
+
+// internIndex returns the unacked_index key name as a string shared by
+// every delivery of that index (a queue's deliveries would otherwise each
+// carry a copy).
+func (k *Kombu) internIndex(b []byte) string {
+	if s, ok := k.tr.indexNames[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(k.tr.indexNames) < 1024 {
+		k.tr.indexNames[s] = s
+	}
+	return s
+}
+
+// unsafeString views b as a string for a call that does not keep it
+// (strconv.ParseFloat), sparing a copy per ZADD.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
 // record notes a delivery of tk written by owner, delivered at (Kombu's
 // score) and seen now (ms).
@@ -199,17 +243,13 @@ func (k *Kombu) record(tk tagKey, owner, at, now int64) {
 	tr := &k.tr
 	d := tr.deliveries[tk]
 	if d == nil {
-		d = &delivery{}
-		tr.deliveries[tk] = d
+		d = tr.add(tk)
 		if n, ok := tr.restoredTags[tk]; ok {
 			d.restores = n
 			delete(tr.restoredTags, tk)
 		}
-	} else {
-		tr.disown(tk, d)
 	}
 	d.owner, d.delivered, d.since, d.expired = owner, at, now, false
-	tr.own(owner, tk)
 }
 
 // onZrem forgets the deliveries "ZREM <p>unacked_index <tag> ..." removes
@@ -302,14 +342,9 @@ func (k *Kombu) onPush(c *resp.Client, argv [][]byte) {
 // lease refreshes them any more and visibility_timeout runs from the last
 // refresh, exactly as under Redis.
 func (k *Kombu) closed(c *resp.Client) {
-	id := c.ID()
-	delete(k.tr.pending, id)
-	for tk := range k.tr.byOwner[id] {
-		if d := k.tr.deliveries[tk]; d != nil {
-			d.owner = 0
-		}
-	}
-	delete(k.tr.byOwner, id)
+	// Its deliveries learn that it closed when next looked at
+	// (ownerLive).
+	delete(k.tr.pending, c.ID())
 }
 
 // batchKey groups the refreshes of one unacked_index.
@@ -331,48 +366,34 @@ func (k *Kombu) cron(wall time.Time) {
 	k.idx.cron(k.srv.Keyspace(), wall)
 	now := k.nowMs()
 	tr.cronAt = now
-	if d := now - tr.lastTick; len(tr.deliveries) == 0 || (d >= 0 && d < refreshEveryMs) {
+	if len(tr.order) == 0 {
+		tr.cursor = 0
 		return
 	}
-	tr.lastTick = now
+	if tr.cursor == 0 {
+		// A sweep starts at most once a second (refreshEveryMs).
+		if d := now - tr.sweepStart; d >= 0 && d < refreshEveryMs {
+			return
+		}
+		tr.sweepStart = now
+	}
 	on, maxMs := k.leaseOn(), k.leaseMaxMs()
 	ks := k.srv.Keyspace()
 	batches := make(map[batchKey][]string)
-	for tk, d := range tr.deliveries {
-		db := ks.DB(tk.db)
-		score, ok := 0.0, false
-		if ze := live(db, tk.index, keyspace.TypeZSet); ze != nil {
-			score, ok = ze.Agg().(*keyspace.ZSet).Score([]byte(tk.tag))
+	start := time.Now()
+	for n := 0; tr.cursor < len(tr.order); n++ {
+		if n >= sweepBudgetKeys || n&63 == 63 && time.Since(start) > sweepBudget {
+			break
 		}
-		if !ok {
-			tr.forget(tk)
-			continue
+		tk := tr.order[tr.cursor]
+		d := tr.deliveries[tk]
+		if !k.sweepOne(ks, tk, d, on, maxMs, now, batches) {
+			continue // forgotten: another key moved into this slot
 		}
-		if !k.held(tk) {
-			// Kombu writes the hash field in the ZADD's MULTI: an index
-			// entry without one is not a live delivery (someone else's
-			// zset, or Channel._restore's leftover) and is not followed.
-			if now-d.since >= refreshEveryMs {
-				if d.restores > 0 {
-					tr.keepRestores(tk, d.restores)
-				}
-				tr.forget(tk)
-			}
-			continue
-		}
-		if !d.leased(on, maxMs, now) {
-			if on && d.owner != 0 && !d.expired {
-				d.expired = true
-				k.log.Warn().Int("db", tk.db).Int64("client", d.owner).Int("kombu_lease_max", k.srv.Config().KombuLeaseMax).
-					Msg("Kombu visibility lease reached kombu-lease-max: the delivery is left to visibility_timeout")
-			}
-			continue
-		}
-		if now-scoreMs(score) < refreshEveryMs {
-			continue
-		}
-		bk := batchKey{db: tk.db, index: tk.index}
-		batches[bk] = append(batches[bk], tk.tag)
+		tr.cursor++
+	}
+	if tr.cursor >= len(tr.order) {
+		tr.cursor = 0
 	}
 	if len(batches) > 0 {
 		k.refresh(batches, now)
@@ -412,4 +433,48 @@ func (k *Kombu) refresh(batches map[batchKey][]string, now int64) {
 			tags = tags[n:]
 		}
 	}
+}
+
+// sweepOne checks one delivery for the cron: it forgets one that left its
+// index or hash (and reports false), and queues the score refresh of one a
+// lease keeps. Engine lock.
+func (k *Kombu) sweepOne(ks *keyspace.Keyspace, tk tagKey, d *delivery, on bool, maxMs, now int64, batches map[batchKey][]string) bool {
+	tr := &k.tr
+	k.ownerLive(d)
+	db := ks.DB(tk.db)
+	score, ok := 0.0, false
+	if ze := live(db, tk.index, keyspace.TypeZSet); ze != nil {
+		score, ok = ze.Agg().(*keyspace.ZSet).Score([]byte(tk.tag))
+	}
+	if !ok {
+		tr.forget(tk)
+		return false
+	}
+	if !k.held(tk) {
+		// Kombu writes the hash field in the ZADD's MULTI: an index
+		// entry without one is not a live delivery (someone else's
+		// zset, or Channel._restore's leftover) and is not followed.
+		if now-d.since >= refreshEveryMs {
+			if d.restores > 0 {
+				tr.keepRestores(tk, d.restores)
+			}
+			tr.forget(tk)
+			return false
+		}
+		return true
+	}
+	if !d.leased(on, maxMs, now) {
+		if on && d.owner != 0 && !d.expired {
+			d.expired = true
+			k.log.Warn().Int("db", tk.db).Int64("client", d.owner).Int("kombu_lease_max", k.srv.Config().KombuLeaseMax).
+				Msg("Kombu visibility lease reached kombu-lease-max: the delivery is left to visibility_timeout")
+		}
+		return true
+	}
+	if now-scoreMs(score) < refreshEveryMs {
+		return true
+	}
+	bk := batchKey{db: tk.db, index: tk.index}
+	batches[bk] = append(batches[bk], tk.tag)
+	return true
 }

@@ -202,7 +202,7 @@ func TestSweepForgetsRemovedDeliveries(t *testing.T) {
 	f.advance(2 * time.Second)
 	f.swept()
 	f.srv.Lock()
-	n := len(f.k.tr.deliveries) + len(f.k.tr.byOwner)
+	n := len(f.k.tr.deliveries) + len(f.k.tr.order)
 	f.srv.Unlock()
 	assert.Zero(t, n)
 	assert.Equal(t, byte('_'), c.Do("ZSCORE", "unacked_index", "tag-1").Kind, "XX creates nothing")
