@@ -98,6 +98,18 @@
 // evicts the biggest clients before their replies are written, as Redis's
 // beforeSleep does.
 //
+// # Extensions
+//
+// The Celery-aware packages (kombu, redbeat, results) are Extensions
+// (extension.go): their dotted commands join the table, and their hooks run
+// under the engine lock at fixed points — Written after a command changed
+// the dataset (inside its unit, attributed to the sending client even from
+// EXEC or a script), Closed when a connection is gone, Cron every tick,
+// Info for their INFO section. They write only through Server.Exec, so an
+// extension's write is propagated, bumps WATCH versions and serves blocked
+// clients like any client's. The engine stays ignorant of Celery; cmd/
+// decides which extensions a server has.
+//
 // # Errors
 //
 // Error texts live in errors.go; keyspace sentinels are mapped to them in
