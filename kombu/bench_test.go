@@ -30,7 +30,7 @@ func waitDiscovered(tb testing.TB, srv *resptest.Server, k *Kombu) {
 	require.Eventually(tb, func() bool {
 		srv.Lock()
 		defer srv.Unlock()
-		return k.idx.pending(srv.Keyspace()) == 0
+		return k.idx.Pending(srv.Keyspace()) == 0
 	}, 60*time.Second, 5*time.Millisecond, "the first discovery pass")
 }
 
@@ -123,9 +123,9 @@ func BenchmarkDiscoveryPassMillionKeys(b *testing.B) {
 	db := srv.Keyspace().DB(0)
 	fillResults(db, 1_000_000)
 	for b.Loop() {
-		d := k.idx.db(0)
-		d.complete, d.walking = false, false
-		if _, done := k.idx.walk(db, d, 0, time.Time{}); !done {
+		d := k.idx.DB(0)
+		d.Restart()
+		if _, done := k.idx.Walk(db, d, 0, time.Time{}); !done {
 			b.Fatal("the pass did not end")
 		}
 	}

@@ -146,7 +146,7 @@ func incompleteFields(complete bool) int {
 }
 
 // writeIncomplete ends a row with "discovery_complete: false" while the
-// first discovery pass over the database is running (index.go): the reply
+// first discovery pass over the database is running (resp/keyindex): the reply
 // may lack keys the server has not seen written. Complete replies keep
 // their shape.
 func writeIncomplete(c *resp.Client, complete bool) {

@@ -69,7 +69,7 @@ func (ns *namespace) queue(name string) *queueStats {
 
 // discover returns the Kombu namespaces of db, sorted by prefix, with their
 // queues counted and unacked deliveries decoded. It looks at the index's
-// candidates only (index.go): complete is false while the first discovery
+// candidates only (resp/keyindex): complete is false while the first discovery
 // pass over a big database is still running. Engine lock.
 func (k *Kombu) discover(db *keyspace.DB, now int64) (namespaces []*namespace, complete bool) {
 	want, set := k.configuredPrefix()
@@ -83,7 +83,7 @@ func (k *Kombu) discover(db *keyspace.DB, now int64) (namespaces []*namespace, c
 		}
 		return ns
 	}
-	complete = k.idx.each(db, func(e *keyspace.Entry) {
+	complete = k.idx.Each(db, func(e *keyspace.Entry) {
 		key := e.Key()
 		switch e.Type() {
 		case keyspace.TypeSet:

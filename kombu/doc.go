@@ -41,7 +41,7 @@
 // naming its prefix. Kombu's other key-name options (sep, unacked_key, ...)
 // are assumed at their defaults.
 //
-// The commands do not walk the database (index.go; but see below for a
+// The commands do not walk the database (resp/keyindex; but see below for a
 // small one at start): they cost O(Kombu keys), however many other keys (a result backend's
 // millions of celery-task-meta-*) share the database. Per database, an index
 // holds the names of the candidate keys: the binding tables and the

@@ -16,7 +16,7 @@ import (
 func (f *fixture) examined() int64 {
 	f.srv.Lock()
 	defer f.srv.Unlock()
-	return f.k.idx.examined
+	return f.k.idx.Examined
 }
 
 // discovered waits until the first discovery pass has ended everywhere.
@@ -47,11 +47,11 @@ func TestDiscoveryBigDatabase(t *testing.T) {
 	execOK(t, f.srv, "ZADD", "app:unacked_index", seconds(t0-3000), "tag-1")
 	execOK(t, f.srv, "HSET", "app:unacked", "tag-1", payload("tag-1", "app.add", "id-1", "", "celery", 0, false))
 	// The first pass has not ended, as at start.
-	d := f.k.idx.db(0)
-	d.complete, d.walking = false, false
-	before := f.k.idx.examined
+	d := f.k.idx.DB(0)
+	d.Restart()
+	before := f.k.idx.Examined
 	early := rows(t, execOK(t, f.srv, "KOMBU.QUEUES"))
-	assert.LessOrEqual(t, f.k.idx.examined-before, int64(10), "no walk inside the command")
+	assert.LessOrEqual(t, f.k.idx.Examined-before, int64(10), "no walk inside the command")
 	assert.NotContains(t, execOK(t, f.srv, "INFO", "kombu").Str, "kombu_discovery_pending_dbs:0\r\n")
 	f.srv.Unlock()
 	require.Len(t, early, 1, "only what the Written hook saw")
@@ -135,7 +135,7 @@ func TestDiscoveryAfterAOFLoad(t *testing.T) {
 	first.Shutdown()
 
 	k := New(zerolog.Nop())
-	k.idx.syncMax = 0 // no walk inside a command: the cron's only
+	k.idx.SyncMax = 0 // no walk inside a command: the cron's only
 	srv := resptest.NewServer(t, resptest.WithConfig(aofOn), resptest.WithExtensions(k.Extension()))
 	waitDiscovered(t, srv, k)
 	c = resptest.Dial(t, srv.Addr())
@@ -148,7 +148,7 @@ func TestDiscoveryAfterAOFLoad(t *testing.T) {
 	assert.Equal(t, int64(1), media["unacked"].Int)
 	srv.Lock()
 	defer srv.Unlock()
-	assert.GreaterOrEqual(t, k.idx.passes, int64(16), "one pass per database")
+	assert.GreaterOrEqual(t, k.idx.Passes, int64(16), "one pass per database")
 }
 
 // The Written hook notes candidates by name only; the commands check them.

@@ -9,6 +9,7 @@ import (
 
 	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/keyindex"
 )
 
 // Kombu's key names and separator at their defaults (kombu/transport/redis.py
@@ -30,15 +31,15 @@ type Kombu struct {
 	tr  tracker
 	// patterns caches compiled topic binding patterns.
 	patterns patternCache
-	// idx holds the candidate keys discovery looks at (index.go).
-	idx keyIndex
+	// idx holds the candidate keys discovery looks at (resp/keyindex).
+	idx *keyindex.Index
 }
 
 // New returns the extension's state; Extension plugs it into a server.
 func New(log zerolog.Logger) *Kombu {
 	k := &Kombu{log: log.With().Str("ext", "kombu").Logger(), patterns: make(patternCache)}
 	k.tr.init()
-	k.idx = keyIndex{isCandidate: isKombuKey, isCandidateName: isKombuName, syncMax: syncWalkMax}
+	k.idx = &keyindex.Index{IsCandidate: isKombuKey, IsCandidateName: isKombuName, SyncMax: keyindex.SyncWalkMax}
 	return k
 }
 
@@ -54,7 +55,7 @@ func (k *Kombu) Extension() *resp.Extension {
 		Info:     k.info,
 		Attach: func(s *resp.Server) {
 			k.srv = s
-			k.idx.attach(s)
+			k.idx.Attach(s)
 		},
 	}
 }
@@ -123,10 +124,10 @@ func (k *Kombu) info(add func(field, value string)) {
 	add("kombu_leases", itoa(int64(k.leases(now))))
 	add("kombu_lease_refreshes", itoa(k.tr.refreshes))
 	add("kombu_redeliveries", itoa(k.tr.totalRestores))
-	add("kombu_discovery_pending_dbs", itoa(int64(k.idx.pending(ks))))
-	add("kombu_discovery_passes", itoa(k.idx.passes))
-	add("kombu_index_keys", itoa(int64(k.idx.size())))
-	add("kombu_keys_examined", itoa(k.idx.examined))
+	add("kombu_discovery_pending_dbs", itoa(int64(k.idx.Pending(ks))))
+	add("kombu_discovery_passes", itoa(k.idx.Passes))
+	add("kombu_index_keys", itoa(int64(k.idx.Size())))
+	add("kombu_keys_examined", itoa(k.idx.Examined))
 }
 
 // leaseOn reports kombu-visibility-lease.

@@ -159,12 +159,12 @@ func (k *Kombu) held(tk tagKey) bool {
 	return he != nil && he.Agg().(*keyspace.Hash).Has([]byte(tk.tag))
 }
 
-// written is the Written hook: it feeds the candidate index (index.go) and
+// written is the Written hook: it feeds the candidate index (resp/keyindex) and
 // follows deliveries (ZADD to an unacked_index), acks (ZREM) and restores
 // (HDEL then a push of the payload). Engine lock; it must stay cheap, as it
 // sees every write (BenchmarkWrittenNonKombu).
 func (k *Kombu) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
-	k.idx.written(c, cmd, argv)
+	k.idx.Written(c, cmd, argv)
 	switch cmd.Name {
 	case "zadd":
 		k.onZadd(c, argv)
@@ -353,7 +353,7 @@ type batchKey struct {
 	index string
 }
 
-// cron is the Cron hook: it advances the discovery walk (index.go) and,
+// cron is the Cron hook: it advances the discovery walk (resp/keyindex) and,
 // about once a second, forgets deliveries that left their index or hash
 // (acked or removed in ways the hooks do not follow: DEL, FLUSHDB, expiry)
 // and, with the lease on, rewrites the stale scores of the deliveries whose
@@ -363,7 +363,7 @@ func (k *Kombu) cron(wall time.Time) {
 	if k.srv == nil {
 		return
 	}
-	k.idx.cron(k.srv.Keyspace(), wall)
+	k.idx.Cron(k.srv.Keyspace(), wall)
 	now := k.nowMs()
 	tr.cronAt = now
 	if len(tr.order) == 0 {

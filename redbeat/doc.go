@@ -41,7 +41,7 @@
 //
 // # Discovery
 //
-// The commands do not walk the database (index.go; but see below for a
+// The commands do not walk the database (resp/keyindex; but see below for a
 // small one at start): they cost O(RedBeat keys), however many other keys
 // share it. Per database, an index holds the
 // names of the candidate keys: sorted sets named "*:schedule" and hashes

@@ -98,24 +98,24 @@ func (l *lockState) eventList() []lockEvent {
 	return out
 }
 
-// written is the Written hook: it feeds the candidate index (index.go) and
+// written is the Written hook: it feeds the candidate index (resp/keyindex) and
 // the lock watch. Engine lock; it sees every write, so it must stay cheap
 // (BenchmarkWrittenNonRedbeat).
 func (r *RedBeat) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
 	r.srv = c.Server()
-	r.idx.written(c, cmd, argv)
+	r.idx.Written(c, cmd, argv)
 	switch cmd.FullName() {
 	case "hset", "hmset":
 		// RedBeat saves an entry with HSET key definition ... meta ...
 		for i := 2; i < len(argv); i += 2 {
 			if bytes.Equal(argv[i], definitionField) {
-				r.idx.add(c.DB().ID(), argv[1])
+				r.idx.Add(c.DB().ID(), argv[1])
 				break
 			}
 		}
 	case "hsetnx":
 		if bytes.Equal(argv[2], definitionField) {
-			r.idx.add(c.DB().ID(), argv[1])
+			r.idx.Add(c.DB().ID(), argv[1])
 		}
 	case "set":
 		r.lockSet(c.DB(), argv)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/keyindex"
 )
 
 // RedBeat's key names under a prefix p (redbeat/schedulers.py
@@ -39,7 +40,7 @@ type RedBeat struct {
 	srv *resp.Server // learned from the first hook or command that runs
 
 	locks map[lockID]*lockState // lock keys seen written (lock.go)
-	idx   keyIndex              // candidate keys discovery looks at (index.go)
+	idx   *keyindex.Index       // candidate keys discovery looks at (resp/keyindex)
 
 	// INFO counters and the last warning.
 	lateExtensions int64
@@ -50,7 +51,7 @@ type RedBeat struct {
 // New returns the extension; log receives its warnings.
 func New(log zerolog.Logger) *RedBeat {
 	return &RedBeat{log: log, locks: make(map[lockID]*lockState),
-		idx: keyIndex{isCandidate: isRedbeatKey, isCandidateName: isScheduleName, syncMax: syncWalkMax}}
+		idx: &keyindex.Index{IsCandidate: isRedbeatKey, IsCandidateName: isScheduleName, SyncMax: keyindex.SyncWalkMax}}
 }
 
 // Extension declares the extension to the engine.
@@ -68,7 +69,7 @@ func (r *RedBeat) Extension() *resp.Extension {
 		Info:    r.info,
 		Attach: func(s *resp.Server) {
 			r.srv = s
-			r.idx.attach(s)
+			r.idx.Attach(s)
 		},
 	}
 }
@@ -90,7 +91,7 @@ func prefixArg(c *resp.Client) (prefix string, given, ok bool) {
 // configured ones (redbeat-prefixes), every p with a sorted set
 // p + ":schedule" whose first member starts with p (how RedBeat writes
 // it), and the prefixes of the locks seen written there. It looks at the
-// index's candidates only (index.go), and collects on the way the entry
+// index's candidates only (resp/keyindex), and collects on the way the entry
 // hashes under each prefix for REDBEAT.SCHEDULE. complete is false while
 // the first discovery pass over a big database is still running.
 func (r *RedBeat) prefixes(db *keyspace.DB, only string, given bool) (list []string, byPrefix map[string][]*keyspace.Entry, complete bool) {
@@ -114,7 +115,7 @@ func (r *RedBeat) prefixes(db *keyspace.DB, only string, given bool) (list []str
 		}
 	}
 	var hashes []*keyspace.Entry
-	complete = r.idx.each(db, func(e *keyspace.Entry) {
+	complete = r.idx.Each(db, func(e *keyspace.Entry) {
 		switch e.Type() {
 		case keyspace.TypeZSet:
 			if !given {
@@ -177,7 +178,7 @@ func incompleteFields(complete bool) int {
 }
 
 // writeIncomplete ends a row with "discovery_complete: false" while the
-// first discovery pass over the database is running (index.go): the reply
+// first discovery pass over the database is running (resp/keyindex): the reply
 // may lack keys the server has not seen written. Complete replies keep
 // their shape.
 func writeIncomplete(c *resp.Client, complete bool) {
@@ -205,11 +206,11 @@ func (r *RedBeat) info(add func(field, value string)) {
 	add("redbeat_lock_late_extensions", itoa(r.lateExtensions))
 	add("redbeat_lock_expirations", itoa(r.expirations))
 	if r.srv != nil {
-		add("redbeat_discovery_pending_dbs", strconv.Itoa(r.idx.pending(r.srv.Keyspace())))
+		add("redbeat_discovery_pending_dbs", strconv.Itoa(r.idx.Pending(r.srv.Keyspace())))
 	}
-	add("redbeat_discovery_passes", itoa(r.idx.passes))
-	add("redbeat_index_keys", strconv.Itoa(r.idx.size()))
-	add("redbeat_keys_examined", itoa(r.idx.examined))
+	add("redbeat_discovery_passes", itoa(r.idx.Passes))
+	add("redbeat_index_keys", strconv.Itoa(r.idx.Size()))
+	add("redbeat_keys_examined", itoa(r.idx.Examined))
 	w := r.last
 	if w == nil {
 		return
@@ -235,13 +236,13 @@ func infoSafe(s string) string {
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
 
-// cron advances the discovery walk (index.go) and notices locks that
+// cron advances the discovery walk (resp/keyindex) and notices locks that
 // expired without being extended. Engine lock.
 func (r *RedBeat) cron(wall time.Time) {
 	if r.srv == nil {
 		return
 	}
-	r.idx.cron(r.srv.Keyspace(), wall)
+	r.idx.Cron(r.srv.Keyspace(), wall)
 	if len(r.locks) > 0 {
 		r.checkExpired(r.srv.Keyspace().ClockNow())
 	}

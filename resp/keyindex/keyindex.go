@@ -1,4 +1,4 @@
-package kombu
+package keyindex
 
 import (
 	"strconv"
@@ -9,55 +9,51 @@ import (
 	"github.com/celerity/celerity/resp"
 )
 
-// The candidate index (doc.go "Discovery"). redbeat/index.go is the same
-// machinery: the two packages may not import each other, and neither is
-// the engine's business.
-
 // Discovery limits.
 const (
-	// syncWalkMax: until the first discovery pass over a database has
+	// SyncWalkMax: until the first discovery pass over a database has
 	// completed, a command walks a database of at most this many keys
 	// itself (exact, as RESULTS.STATS does); a bigger one is answered from
 	// the index so far and flagged incomplete.
-	syncWalkMax = 10_000
-	// walkBudgetKeys and walkBudget bound the keys one cron tick walks,
+	SyncWalkMax = 10_000
+	// WalkBudgetKeys and WalkBudget bound the keys one cron tick walks,
 	// whichever comes first (results/ walks alike).
-	walkBudgetKeys = 50_000
-	walkBudget     = 2 * time.Millisecond
+	WalkBudgetKeys = 50_000
+	WalkBudget     = 2 * time.Millisecond
 	walkBatch      = 512
-	// repairEvery is how often each database is walked again, to prune
+	// RepairEvery is how often each database is walked again, to prune
 	// candidates nobody asked about and to find keys that arrived by a
 	// path the Written hook does not see (a script that SELECTs).
-	repairEvery = 5 * time.Minute
+	RepairEvery = 5 * time.Minute
 )
 
-// keyIndex remembers, per database, the names of the keys that may be the
+// Index remembers, per database, the names of the keys that may be the
 // extension's (candidates), so its commands look at those rather than at
 // every key. The Written hook adds the names of keys written (a name test,
 // no lookup); a walk in the cron adds the keys nobody was seen writing (an
 // AOF load) and prunes; a command checks each candidate it uses and drops
 // the ones that are gone or changed type. Deletion, expiry and eviction
 // need no hook. Engine lock.
-type keyIndex struct {
-	dbs []*dbIndex // by database id; grown on use
-	// isCandidate is the full test on a key that exists: its type and
+type Index struct {
+	dbs []*DBIndex // by database id; grown on use
+	// IsCandidate is the full test on a key that exists: its type and
 	// name make it one. The walk uses it, commands re-check with it.
-	isCandidate func(e *keyspace.Entry) bool
-	// isCandidateName is the Written hook's test on a key name alone.
-	isCandidateName func(key []byte) bool
-	syncMax         int
+	IsCandidate func(e *keyspace.Entry) bool
+	// IsCandidateName is the Written hook's test on a key name alone.
+	IsCandidateName func(key []byte) bool
+	SyncMax         int
 	// ready: the dataset is loaded, so a pass sees all of it. Until the
 	// extension's Cron first runs (never while the AOF loads), a server
 	// with appendonly on may still be loading, and no walk may run (INFO
 	// and the metrics endpoint can call the commands meanwhile).
 	ready    bool
-	passes   int64 // full passes completed
-	examined int64 // keys commands looked at: candidates and synchronous walks
+	Passes   int64 // full Passes completed
+	Examined int64 // keys commands looked at: candidates and synchronous walks
 	scratch  []*keyspace.Entry
 }
 
-// dbIndex is the index of one database.
-type dbIndex struct {
+// DBIndex is the index of one database.
+type DBIndex struct {
 	keys     map[string]struct{}
 	complete bool      // a full pass ended since start (or the database was emptied)
 	walking  bool      // a cron pass is under way
@@ -66,13 +62,13 @@ type dbIndex struct {
 }
 
 // attach learns whether the server may be loading an AOF (index.ready).
-func (x *keyIndex) attach(s *resp.Server) {
+func (x *Index) Attach(s *resp.Server) {
 	x.ready = !s.Config().AppendOnly
 }
 
-func (x *keyIndex) db(id int) *dbIndex {
+func (x *Index) DB(id int) *DBIndex {
 	for len(x.dbs) <= id {
-		x.dbs = append(x.dbs, &dbIndex{})
+		x.dbs = append(x.dbs, &DBIndex{})
 	}
 	return x.dbs[id]
 }
@@ -80,14 +76,14 @@ func (x *keyIndex) db(id int) *dbIndex {
 // add notes key as a candidate of database id. The lookup first spares
 // the copy of a name already there (the common case: a queue key written
 // again and again).
-func (x *keyIndex) add(id int, key []byte) {
-	d := x.db(id)
+func (x *Index) Add(id int, key []byte) {
+	d := x.DB(id)
 	if _, ok := d.keys[string(key)]; !ok {
 		d.addString(string(key))
 	}
 }
 
-func (d *dbIndex) addString(key string) {
+func (d *DBIndex) addString(key string) {
 	if d.keys == nil {
 		d.keys = make(map[string]struct{})
 	}
@@ -96,8 +92,8 @@ func (d *dbIndex) addString(key string) {
 
 // emptied records that a database holds no key now (FLUSHDB, FLUSHALL):
 // its index is exact and complete as it stands, empty.
-func (d *dbIndex) emptied(now time.Time) {
-	*d = dbIndex{complete: true, lastPass: now}
+func (d *DBIndex) emptied(now time.Time) {
+	*d = DBIndex{complete: true, lastPass: now}
 }
 
 // written is the index's part of the Written hook: the name of every key
@@ -105,7 +101,7 @@ func (d *dbIndex) emptied(now time.Time) {
 // commands that empty or swap databases reset or swap their indexes; the
 // ones that move a value under a new name (RENAME, COPY, MOVE, RESTORE) are
 // rare, and their destination is looked up and tested in full.
-func (x *keyIndex) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
+func (x *Index) Written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
 	switch cmd.FullName() {
 	case "del", "unlink":
 		return
@@ -115,13 +111,13 @@ func (x *keyIndex) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
 		}
 		return
 	case "flushdb":
-		x.db(c.DB().ID()).emptied(time.Now())
+		x.DB(c.DB().ID()).emptied(time.Now())
 		return
 	case "swapdb":
 		a, errA := strconv.Atoi(string(argv[1]))
 		b, errB := strconv.Atoi(string(argv[2]))
 		if errA == nil && errB == nil && a >= 0 && b >= 0 {
-			da, db := x.db(a), x.db(b)
+			da, db := x.DB(a), x.DB(b)
 			x.dbs[a], x.dbs[b] = db, da
 		}
 		return
@@ -155,25 +151,25 @@ func (x *keyIndex) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
 		}
 		step := max(k.Step, 1)
 		for i := k.First; i <= last && i < len(argv); i += step {
-			if x.isCandidateName(argv[i]) {
-				x.add(c.DB().ID(), argv[i])
+			if x.IsCandidateName(argv[i]) {
+				x.Add(c.DB().ID(), argv[i])
 			}
 		}
 		return
 	}
 	if cmd.GetKeys != nil {
 		for _, i := range cmd.GetKeys(argv) {
-			if i > 0 && i < len(argv) && x.isCandidateName(argv[i]) {
-				x.add(c.DB().ID(), argv[i])
+			if i > 0 && i < len(argv) && x.IsCandidateName(argv[i]) {
+				x.Add(c.DB().ID(), argv[i])
 			}
 		}
 	}
 }
 
 // addEntry notes key of db when it exists and is a candidate.
-func (x *keyIndex) addEntry(db *keyspace.DB, key []byte) {
-	if e := db.Peek(key); e != nil && x.isCandidate(e) {
-		x.add(db.ID(), key)
+func (x *Index) addEntry(db *keyspace.DB, key []byte) {
+	if e := db.Peek(key); e != nil && x.IsCandidate(e) {
+		x.Add(db.ID(), key)
 	}
 }
 
@@ -182,16 +178,16 @@ func (x *keyIndex) addEntry(db *keyspace.DB, key []byte) {
 // has ended it walks a small database itself first. complete is false when
 // a bigger one's first pass is still under way: fn saw the keys written
 // since the start and those the walk found so far. Engine lock.
-func (x *keyIndex) each(db *keyspace.DB, fn func(e *keyspace.Entry)) (complete bool) {
-	d := x.db(db.ID())
-	if !d.complete && x.ready && db.Len() <= x.syncMax {
-		x.examined += int64(db.Len())
-		x.walk(db, d, 0, time.Time{})
+func (x *Index) Each(db *keyspace.DB, fn func(e *keyspace.Entry)) (complete bool) {
+	d := x.DB(db.ID())
+	if !d.complete && x.ready && db.Len() <= x.SyncMax {
+		x.Examined += int64(db.Len())
+		x.Walk(db, d, 0, time.Time{})
 	}
 	for key := range d.keys {
-		x.examined++
+		x.Examined++
 		e := db.Peek([]byte(key))
-		if e == nil || !x.isCandidate(e) {
+		if e == nil || !x.IsCandidate(e) {
 			delete(d.keys, key)
 			continue
 		}
@@ -206,7 +202,7 @@ func (x *keyIndex) each(db *keyspace.DB, fn func(e *keyspace.Entry)) (complete b
 // walk advances d's pass over db by up to budget keys (0: to the end),
 // stopping early past deadline (zero: none). It reports the keys walked
 // and whether the pass ended.
-func (x *keyIndex) walk(db *keyspace.DB, d *dbIndex, budget int, deadline time.Time) (int, bool) {
+func (x *Index) Walk(db *keyspace.DB, d *DBIndex, budget int, deadline time.Time) (int, bool) {
 	if !d.walking {
 		d.walking, d.cursor = true, 0
 	}
@@ -215,7 +211,7 @@ func (x *keyIndex) walk(db *keyspace.DB, d *dbIndex, budget int, deadline time.T
 		x.scratch, d.cursor = db.Scan(d.cursor, walkBatch, x.scratch[:0])
 		walked += len(x.scratch)
 		for _, e := range x.scratch {
-			if x.isCandidate(e) {
+			if x.IsCandidate(e) {
 				d.addString(e.Key())
 			}
 		}
@@ -233,29 +229,29 @@ func (x *keyIndex) walk(db *keyspace.DB, d *dbIndex, budget int, deadline time.T
 
 // finish ends a pass: the index now holds every candidate of db, and
 // the names that are no longer candidates are pruned.
-func (x *keyIndex) finish(db *keyspace.DB, d *dbIndex) {
+func (x *Index) finish(db *keyspace.DB, d *DBIndex) {
 	for key := range d.keys {
-		if e := db.Peek([]byte(key)); e == nil || !x.isCandidate(e) {
+		if e := db.Peek([]byte(key)); e == nil || !x.IsCandidate(e) {
 			delete(d.keys, key)
 		}
 	}
 	clear(x.scratch)
 	d.complete, d.walking, d.cursor, d.lastPass = true, false, 0, time.Now()
-	x.passes++
+	x.Passes++
 }
 
 // cron walks the databases whose first pass is due (at start, once the
 // AOF is loaded: the cron does not run before) or whose last pass is
-// repairEvery old, within the tick's budget. Engine lock.
-func (x *keyIndex) cron(ks *keyspace.Keyspace, now time.Time) {
+// RepairEvery old, within the tick's budget. Engine lock.
+func (x *Index) Cron(ks *keyspace.Keyspace, now time.Time) {
 	x.ready = true
-	budget, deadline := walkBudgetKeys, time.Now().Add(walkBudget)
+	budget, deadline := WalkBudgetKeys, time.Now().Add(WalkBudget)
 	for id := 0; id < ks.NumDBs() && budget > 0; id++ {
-		d := x.db(id)
-		if d.complete && !d.walking && now.Sub(d.lastPass) < repairEvery {
+		d := x.DB(id)
+		if d.complete && !d.walking && now.Sub(d.lastPass) < RepairEvery {
 			continue
 		}
-		walked, done := x.walk(ks.DB(id), d, budget, deadline)
+		walked, done := x.Walk(ks.DB(id), d, budget, deadline)
 		budget -= walked
 		if !done {
 			return // out of budget
@@ -264,10 +260,10 @@ func (x *keyIndex) cron(ks *keyspace.Keyspace, now time.Time) {
 }
 
 // pending counts the databases of ks whose first pass has not ended.
-func (x *keyIndex) pending(ks *keyspace.Keyspace) int {
+func (x *Index) Pending(ks *keyspace.Keyspace) int {
 	n := 0
 	for id := 0; id < ks.NumDBs(); id++ {
-		if !x.db(id).complete {
+		if !x.DB(id).complete {
 			n++
 		}
 	}
@@ -275,10 +271,14 @@ func (x *keyIndex) pending(ks *keyspace.Keyspace) int {
 }
 
 // size counts the candidates of all databases.
-func (x *keyIndex) size() int {
+func (x *Index) Size() int {
 	n := 0
 	for _, d := range x.dbs {
 		n += len(d.keys)
 	}
 	return n
 }
+
+// Restart marks the database's first discovery pass as not done, as at
+// start (tests and benchmarks).
+func (d *DBIndex) Restart() { d.complete, d.walking = false, false }
