@@ -114,7 +114,7 @@ func BenchmarkWrittenNonKombu(b *testing.B) {
 }
 
 // One full discovery pass over a million result keys, as the cron makes it
-// in slices of walkBudgetKeys keys or walkBudget.
+// in slices of keyindex.WalkBudgetKeys keys or keyindex.WalkBudget.
 func BenchmarkDiscoveryPassMillionKeys(b *testing.B) {
 	k := New(zerolog.Nop())
 	srv := resptest.NewServer(b, resptest.WithExtensions(k.Extension()))

@@ -61,14 +61,14 @@
 //   - a discovery walk in the Cron finds the keys the hook never saw (those
 //     the AOF loaded at start: Written does not fire while loading, and the
 //     Cron does not run until loading has ended): a full pass over each
-//     database after start, then again every repairEvery (5 min) to prune
-//     and repair drift, at most walkBudgetKeys keys or walkBudget (2 ms)
+//     database after start, then again every keyindex.RepairEvery (5 min) to prune
+//     and repair drift, at most keyindex.WalkBudgetKeys keys or keyindex.WalkBudget (2 ms)
 //     per tick;
 //   - a command checks each candidate it uses and drops those that are
 //     gone or changed type, so deletion, expiry and eviction need no hook.
 //
 // Until a database's first pass has ended, a command walks it itself if it
-// holds at most syncWalkMax (10,000) keys; a bigger one is answered from the
+// holds at most keyindex.SyncWalkMax (10,000) keys; a bigger one is answered from the
 // index so far, each row carrying "discovery_complete: false" (a complete
 // reply keeps its exact shape). INFO kombu shows the index
 // (kombu_discovery_pending_dbs, kombu_discovery_passes, kombu_index_keys,

@@ -1,7 +1,7 @@
 package redbeat
 
 // SetSyncWalkMax sets the size of database the commands walk themselves
-// until its first discovery pass has ended (syncWalkMax).
+// until its first discovery pass has ended (keyindex.SyncWalkMax).
 func SetSyncWalkMax(r *RedBeat, n int) { r.idx.SyncMax = n }
 
 // ForgetDiscovery marks db's first discovery pass as not done, as at
