@@ -88,7 +88,7 @@ func TestQueuesReplyShapes(t *testing.T) {
 // a named exchange), task, priority, ages, owner and flags; oldest first,
 // COUNT bounds the rows (0 = all).
 func TestUnackedRows(t *testing.T) {
-	f := newFixture(t, nil)
+	f := newFixture(t, leaseOn) // owners are followed for the lease
 	c := f.dial()
 	c.Do("CLIENT", "SETNAME", "worker-1")
 	id := c.Do("CLIENT", "ID").Int
@@ -116,7 +116,7 @@ func TestUnackedRows(t *testing.T) {
 	assert.Equal(t, id, old["owner"].Int)
 	assert.Equal(t, "worker-1", old["owner_name"].Str)
 	assert.NotEmpty(t, old["owner_addr"].Str)
-	assert.Equal(t, int64(0), old["leased"].Int, "RESP2 false; the lease is off")
+	assert.Equal(t, int64(1), old["leased"].Int, "RESP2 true")
 	assert.Equal(t, int64(1), old["redelivered"].Int)
 	assert.Equal(t, int64(1), old["restored"].Int, "marked redelivered before tracking began")
 	assert.Equal(t, "beta", all[2]["queue"].Str)

@@ -78,11 +78,15 @@ func TestLeaseOffLeavesScores(t *testing.T) {
 	assert.Equal(t, t0, zscoreMs(t, obs, "unacked_index", "tag-1"))
 	assert.Equal(t, int64(0), rows(t, obs.Do("KOMBU.UNACKED"))[0]["leased"].Int)
 
-	// CONFIG SET turns it on for live deliveries.
+	// CONFIG SET turns it on for the deliveries that follow: one made
+	// while it was off was not followed (no per-delivery state is kept
+	// without the lease) and keeps Kombu's clock.
 	require.Equal(t, "OK", obs.Do("CONFIG", "SET", "kombu-visibility-lease", "yes").Str)
+	deliver(t, worker, "", "tag-2", t0, payload("tag-2", "a", "b", "", "celery", 0, false))
 	now := f.advance(2 * time.Second)
-	require.Eventually(t, func() bool { return zscoreMs(t, obs, "unacked_index", "tag-1") == now },
+	require.Eventually(t, func() bool { return zscoreMs(t, obs, "unacked_index", "tag-2") == now },
 		10*time.Second, 2*time.Millisecond)
+	assert.Equal(t, t0, zscoreMs(t, obs, "unacked_index", "tag-1"))
 }
 
 // kombu-lease-max bounds how long one delivery is kept fresh (a worker
