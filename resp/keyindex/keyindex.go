@@ -61,11 +61,12 @@ type DBIndex struct {
 	lastPass time.Time // when the last pass ended
 }
 
-// attach learns whether the server may be loading an AOF (index.ready).
+// Attach learns whether the server may be loading an AOF (index.ready).
 func (x *Index) Attach(s *resp.Server) {
 	x.ready = !s.Config().AppendOnly
 }
 
+// DB returns the index of database id, growing the list on first use.
 func (x *Index) DB(id int) *DBIndex {
 	for len(x.dbs) <= id {
 		x.dbs = append(x.dbs, &DBIndex{})
@@ -73,7 +74,7 @@ func (x *Index) DB(id int) *DBIndex {
 	return x.dbs[id]
 }
 
-// add notes key as a candidate of database id. The lookup first spares
+// Add notes key as a candidate of database id. The lookup first spares
 // the copy of a name already there (the common case: a queue key written
 // again and again).
 func (x *Index) Add(id int, key []byte) {
@@ -96,7 +97,7 @@ func (d *DBIndex) emptied(now time.Time) {
 	*d = DBIndex{complete: true, lastPass: now}
 }
 
-// written is the index's part of the Written hook: the name of every key
+// Written is the index's part of the Written hook: the name of every key
 // argv wrote is tested, and those that may be candidates noted. The
 // commands that empty or swap databases reset or swap their indexes; the
 // ones that move a value under a new name (RENAME, COPY, MOVE, RESTORE) are
@@ -173,7 +174,7 @@ func (x *Index) addEntry(db *keyspace.DB, key []byte) {
 	}
 }
 
-// each calls fn with every live candidate of db, dropping on the way the
+// Each calls fn with every live candidate of db, dropping on the way the
 // names whose key is gone or no longer a candidate. Until db's first pass
 // has ended it walks a small database itself first. complete is false when
 // a bigger one's first pass is still under way: fn saw the keys written
@@ -199,7 +200,7 @@ func (x *Index) Each(db *keyspace.DB, fn func(e *keyspace.Entry)) (complete bool
 	return d.complete
 }
 
-// walk advances d's pass over db by up to budget keys (0: to the end),
+// Walk advances d's pass over db by up to budget keys (0: to the end),
 // stopping early past deadline (zero: none). It reports the keys walked
 // and whether the pass ended.
 func (x *Index) Walk(db *keyspace.DB, d *DBIndex, budget int, deadline time.Time) (int, bool) {
@@ -240,7 +241,7 @@ func (x *Index) finish(db *keyspace.DB, d *DBIndex) {
 	x.Passes++
 }
 
-// cron walks the databases whose first pass is due (at start, once the
+// Cron walks the databases whose first pass is due (at start, once the
 // AOF is loaded: the cron does not run before) or whose last pass is
 // RepairEvery old, within the tick's budget. Engine lock.
 func (x *Index) Cron(ks *keyspace.Keyspace, now time.Time) {
@@ -259,7 +260,7 @@ func (x *Index) Cron(ks *keyspace.Keyspace, now time.Time) {
 	}
 }
 
-// pending counts the databases of ks whose first pass has not ended.
+// Pending counts the databases of ks whose first pass has not ended.
 func (x *Index) Pending(ks *keyspace.Keyspace) int {
 	n := 0
 	for id := 0; id < ks.NumDBs(); id++ {
@@ -270,7 +271,7 @@ func (x *Index) Pending(ks *keyspace.Keyspace) int {
 	return n
 }
 
-// size counts the candidates of all databases.
+// Size counts the candidates of all databases.
 func (x *Index) Size() int {
 	n := 0
 	for _, d := range x.dbs {
