@@ -2,6 +2,8 @@ package integration
 
 import (
 	"os/exec"
+	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -15,8 +17,17 @@ import (
 // of Celery, and the Celery-aware packages know the engine only.
 func TestImportRules(t *testing.T) {
 	const mod = "github.com/celerity/celerity/"
-	out, err := exec.Command("go", "list", "-deps=false", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, mod+"...").Output()
-	require.NoError(t, err, "go list")
+	// From the module root, named by this file's path: the working
+	// directory cannot be trusted, as the in-process servers of other tests
+	// in this package run CONFIG SET dir (a chdir) into directories that
+	// are gone by now.
+	_, file, _, _ := runtime.Caller(0)
+	cmd := exec.Command("go", "list", "-f", `{{.ImportPath}}{{range .Imports}} {{.}}{{end}}`, mod+"...")
+	cmd.Dir = filepath.Dir(filepath.Dir(file))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	require.NoError(t, err, "go list: %s", stderr.String())
 	direct := map[string][]string{}
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		f := strings.Fields(line)
