@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strconv"
 	"time"
+
+	"github.com/celerity/celerity/resp/conffile"
 )
 
 // MONITOR (Redis's replicationFeedMonitors): every command a client runs
@@ -85,7 +87,7 @@ func (s *Server) feedMonitors(c *Client) {
 		if j > 0 {
 			line = append(line, ' ')
 		}
-		line = appendRepr(line, a)
+		line = conffile.AppendQuote(line, a) // sdscatrepr
 	}
 	line = append(line, '\r', '\n')
 	for _, m := range s.monitors {
@@ -106,34 +108,4 @@ func (s *Server) feedMonitors(c *Client) {
 			s.wake(m)
 		}
 	}
-}
-
-// appendRepr quotes b as Redis's sdscatrepr does: C escapes for \\ \" \n
-// \r \t \a \b, printable ASCII as is, every other byte as \xHH.
-func appendRepr(dst, b []byte) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	for _, ch := range b {
-		switch ch {
-		case '\\', '"':
-			dst = append(dst, '\\', ch)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\a':
-			dst = append(dst, '\\', 'a')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		default:
-			if ch >= 0x20 && ch <= 0x7e {
-				dst = append(dst, ch)
-			} else {
-				dst = append(dst, '\\', 'x', hex[ch>>4], hex[ch&15])
-			}
-		}
-	}
-	return append(dst, '"')
 }

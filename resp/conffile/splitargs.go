@@ -148,33 +148,37 @@ func hexValue(c byte) byte {
 // back to s (provided s holds no NUL byte, which SplitArgs treats as the end
 // of the line).
 func Quote(s string) string {
+	return string(AppendQuote(make([]byte, 0, len(s)+2), []byte(s)))
+}
+
+// AppendQuote appends b quoted as Quote does (MONITOR lines use it on
+// argument buffers, without a string copy).
+func AppendQuote(dst, b []byte) []byte {
 	const hex = "0123456789abcdef"
-	b := make([]byte, 0, len(s)+2)
-	b = append(b, '"')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	dst = append(dst, '"')
+	for _, c := range b {
 		switch c {
 		case '\\', '"':
-			b = append(b, '\\', c)
+			dst = append(dst, '\\', c)
 		case '\n':
-			b = append(b, '\\', 'n')
+			dst = append(dst, '\\', 'n')
 		case '\r':
-			b = append(b, '\\', 'r')
+			dst = append(dst, '\\', 'r')
 		case '\t':
-			b = append(b, '\\', 't')
+			dst = append(dst, '\\', 't')
 		case '\a':
-			b = append(b, '\\', 'a')
+			dst = append(dst, '\\', 'a')
 		case '\b':
-			b = append(b, '\\', 'b')
+			dst = append(dst, '\\', 'b')
 		default:
 			if c >= 0x20 && c <= 0x7e {
-				b = append(b, c)
+				dst = append(dst, c)
 			} else {
-				b = append(b, '\\', 'x', hex[c>>4], hex[c&0xf])
+				dst = append(dst, '\\', 'x', hex[c>>4], hex[c&0xf])
 			}
 		}
 	}
-	return string(append(b, '"'))
+	return append(dst, '"')
 }
 
 // ExpandMultiArg returns the arguments with which Redis applies a directive
