@@ -7,6 +7,7 @@ import (
 
 	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/keyindex"
 )
 
 // defaultUnackedCount is KOMBU.UNACKED's COUNT when none is given, as
@@ -29,7 +30,6 @@ func (k *Kombu) commands() []*resp.Command {
 // error it has replied and ok is false.
 func parseArgs(c *resp.Client, withCount bool) (db *keyspace.DB, count int, ok bool) {
 	argv := c.Argv()
-	ks := c.Server().Keyspace()
 	db, count = c.DB(), defaultUnackedCount
 	for i := 1; i < len(argv); i += 2 {
 		opt := strings.ToLower(string(argv[i]))
@@ -37,20 +37,13 @@ func parseArgs(c *resp.Client, withCount bool) (db *keyspace.DB, count int, ok b
 			c.SyntaxError()
 			return nil, 0, false
 		}
-		n, isInt := keyspace.ParseInt(argv[i+1])
 		switch opt {
 		case "db":
-			// SELECT's rules: an int32, then a database that exists.
-			if !isInt || n < math.MinInt32 || n > math.MaxInt32 {
-				c.Error(errNotInteger)
+			if db, ok = c.DBArg(i + 1); !ok { // SELECT's rules
 				return nil, 0, false
 			}
-			if n < 0 || n >= int64(ks.NumDBs()) {
-				c.Error(errDBIndex)
-				return nil, 0, false
-			}
-			db = ks.DB(int(n))
 		case "count":
+			n, isInt := keyspace.ParseInt(argv[i+1])
 			if !isInt {
 				c.Error(errNotInteger)
 				return nil, 0, false
@@ -93,7 +86,7 @@ func (k *Kombu) queuesCommand(c *resp.Client) {
 	c.Array(len(rows))
 	for _, r := range rows {
 		q := r.q
-		c.Map(10 + incompleteFields(complete))
+		c.Map(10 + keyindex.IncompleteFields(complete))
 		c.BulkString("name")
 		c.BulkString(q.name)
 		c.BulkString("prefix")
@@ -133,26 +126,7 @@ func (k *Kombu) queuesCommand(c *resp.Client) {
 		c.Int(int64(q.redeliv))
 		c.BulkString("restored")
 		c.Int(q.restored)
-		writeIncomplete(c, complete)
-	}
-}
-
-// incompleteFields is how many fields writeIncomplete adds to a row.
-func incompleteFields(complete bool) int {
-	if complete {
-		return 0
-	}
-	return 1
-}
-
-// writeIncomplete ends a row with "discovery_complete: false" while the
-// first discovery pass over the database is running (resp/keyindex): the reply
-// may lack keys the server has not seen written. Complete replies keep
-// their shape.
-func writeIncomplete(c *resp.Client, complete bool) {
-	if !complete {
-		c.BulkString("discovery_complete")
-		c.Bool(false)
+		keyindex.WriteIncomplete(c, complete)
 	}
 }
 
@@ -189,7 +163,7 @@ func (k *Kombu) unackedCommand(c *resp.Client) {
 	c.Array(len(rows))
 	for _, r := range rows {
 		u := r.u
-		c.Map(16 + incompleteFields(complete))
+		c.Map(16 + keyindex.IncompleteFields(complete))
 		c.BulkString("tag")
 		c.BulkString(u.tag)
 		c.BulkString("queue")
@@ -246,6 +220,6 @@ func (k *Kombu) unackedCommand(c *resp.Client) {
 		c.Int(int64(u.restored))
 		c.BulkString("redelivered")
 		c.Bool(u.redelivered)
-		writeIncomplete(c, complete)
+		keyindex.WriteIncomplete(c, complete)
 	}
 }

@@ -159,9 +159,12 @@ func TestArgumentErrors(t *testing.T) {
 	c := f.dial()
 	notInt := c.Do("SELECT", "x").Str
 	dbRange := c.Do("SELECT", "16").Str
+	// SELECT's own text for an index beyond an int32 (not "not an
+	// integer"): DB n parses as SELECT does.
+	int32Range := c.Do("SELECT", "4294967296").Str
 	positive := c.Do("LPOP", "k", "-1").Str
 	require.Equal(t, errNotInteger, notInt)
-	require.Equal(t, errDBIndex, dbRange)
+	require.Equal(t, resp.ErrDBIndex, dbRange)
 	require.Equal(t, errPositive, positive)
 	syntax := c.Do("SET", "k", "v", "bogus").Str
 
@@ -171,7 +174,7 @@ func TestArgumentErrors(t *testing.T) {
 	}{
 		{[]string{"KOMBU.QUEUES", "DB", "x"}, notInt},
 		{[]string{"KOMBU.QUEUES", "DB", "1.5"}, notInt},
-		{[]string{"KOMBU.QUEUES", "DB", "4294967296"}, notInt},
+		{[]string{"KOMBU.QUEUES", "DB", "4294967296"}, int32Range},
 		{[]string{"KOMBU.QUEUES", "DB", "16"}, dbRange},
 		{[]string{"KOMBU.QUEUES", "DB", "-1"}, dbRange},
 		{[]string{"KOMBU.QUEUES", "DB"}, syntax},

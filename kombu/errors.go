@@ -1,9 +1,9 @@
 package kombu
 
-// Error texts, spelled as Redis spells them for the same mistakes (resp
-// keeps its own copies unexported).
+import "github.com/celerity/celerity/resp"
+
+// Error texts: the engine's, as Redis spells them for the same mistakes.
 const (
-	errNotInteger = "ERR value is not an integer or out of range"
-	errDBIndex    = "ERR DB index is out of range"
-	errPositive   = "ERR value is out of range, must be positive"
+	errNotInteger = resp.ErrNotInteger
+	errPositive   = resp.ErrPositive
 )

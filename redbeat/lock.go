@@ -8,6 +8,7 @@ import (
 
 	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/keyindex"
 )
 
 // The lock watch. RedBeat's beat holds a redis-py Lock on p + ":lock"
@@ -407,7 +408,7 @@ func (r *RedBeat) redbeatLockCommand(c *resp.Client) {
 }
 
 func (r *RedBeat) writeLock(c *resp.Client, db *keyspace.DB, prefix, key string, l *lockState, now int64, complete bool) {
-	c.Map(11 + incompleteFields(complete))
+	c.Map(11 + keyindex.IncompleteFields(complete))
 	c.BulkString("prefix")
 	c.BulkString(prefix)
 	c.BulkString("key")
@@ -469,5 +470,5 @@ func (r *RedBeat) writeLock(c *resp.Client, db *keyspace.DB, prefix, key string,
 	} else {
 		c.BulkString(l.last.kind)
 	}
-	writeIncomplete(c, complete)
+	keyindex.WriteIncomplete(c, complete)
 }

@@ -28,11 +28,6 @@ const (
 	fieldMeta       = "meta"
 )
 
-// Error texts, spelled once.
-const (
-	errSyntax = "ERR syntax error"
-)
-
 // RedBeat is the RedBeat extension. Its state is guarded by the engine
 // lock: every method runs from a hook or a command.
 type RedBeat struct {
@@ -83,7 +78,7 @@ func prefixArg(c *resp.Client) (prefix string, given, ok bool) {
 	case len(argv) == 3 && strings.EqualFold(string(argv[1]), "prefix"):
 		return string(argv[2]), true, true
 	}
-	c.Error(errSyntax)
+	c.SyntaxError()
 	return "", false, false
 }
 
@@ -168,25 +163,6 @@ var (
 	scheduleName    = []byte(scheduleSuffix)
 	definitionField = []byte(fieldDefinition)
 )
-
-// incompleteFields is how many fields writeIncomplete adds to a row.
-func incompleteFields(complete bool) int {
-	if complete {
-		return 0
-	}
-	return 1
-}
-
-// writeIncomplete ends a row with "discovery_complete: false" while the
-// first discovery pass over the database is running (resp/keyindex): the reply
-// may lack keys the server has not seen written. Complete replies keep
-// their shape.
-func writeIncomplete(c *resp.Client, complete bool) {
-	if !complete {
-		c.BulkString("discovery_complete")
-		c.Bool(false)
-	}
-}
 
 // live returns key's entry in db, nil when missing or expired at now (the
 // keyspace clock, Unix ms). It never deletes anything (an expired key is

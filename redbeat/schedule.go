@@ -8,6 +8,7 @@ import (
 
 	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/resp"
+	"github.com/celerity/celerity/resp/keyindex"
 )
 
 // Schedule checks.
@@ -200,7 +201,7 @@ func (row *scheduleRow) dueTime() (time.Time, bool) {
 // writeRow writes one entry as a map (see the README for the fields).
 func writeRow(c *resp.Client, row *scheduleRow, now time.Time, complete bool) {
 	e := row.entry
-	c.Map(15 + incompleteFields(complete))
+	c.Map(15 + keyindex.IncompleteFields(complete))
 	c.BulkString("prefix")
 	c.BulkString(row.prefix)
 	c.BulkString("name")
@@ -260,7 +261,7 @@ func writeRow(c *resp.Client, row *scheduleRow, now time.Time, complete bool) {
 	for _, f := range row.flags {
 		c.BulkString(f)
 	}
-	writeIncomplete(c, complete)
+	keyindex.WriteIncomplete(c, complete)
 }
 
 func hasAny(flags []string, want ...string) bool {

@@ -138,13 +138,3 @@ func errorCode(msg string) string {
 func (c *Client) authRequired() bool {
 	return !c.authenticated && c.srv.acl.defaultNeedsAuth()
 }
-
-// selectDB switches the client to database id, reporting false when it is
-// out of range.
-func (c *Client) selectDB(id int64) bool {
-	if id < 0 || id >= int64(c.srv.ks.NumDBs()) {
-		return false
-	}
-	c.db = c.srv.ks.DB(int(id))
-	return true
-}

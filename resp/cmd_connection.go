@@ -2,6 +2,7 @@ package resp
 
 import (
 	"fmt"
+	"github.com/celerity/celerity/keyspace"
 	"strings"
 	"time"
 )
@@ -61,15 +62,27 @@ func pingCommand(c *Client) {
 func echoCommand(c *Client) { c.Bulk(c.argv[1]) }
 
 func selectCommand(c *Client) {
-	id, ok := c.intArgRange(1, -1<<31, 1<<31-1, "")
+	db, ok := c.DBArg(1)
 	if !ok {
 		return
 	}
-	if !c.selectDB(id) {
-		c.Error(errDBIndex)
-		return
-	}
+	c.db = db
 	c.OK()
+}
+
+// DBArg parses argument i as SELECT parses its index and returns that
+// database; on a bad index it has replied with SELECT's error (extension
+// commands' "DB n" options use it, so they refuse what SELECT refuses).
+func (c *Client) DBArg(i int) (*keyspace.DB, bool) {
+	id, ok := c.intArgRange(i, -1<<31, 1<<31-1, "")
+	if !ok {
+		return nil, false
+	}
+	if id < 0 || id >= int64(c.srv.ks.NumDBs()) {
+		c.Error(errDBIndex)
+		return nil, false
+	}
+	return c.srv.ks.DB(int(id)), true
 }
 
 func quitCommand(c *Client) {

@@ -86,3 +86,12 @@ func errUnknownCommand(argv [][]byte) string {
 	}
 	return fmt.Sprintf("ERR unknown command '%s', with args beginning with: %s", cstr(argv[0], 128), args)
 }
+
+// The texts extensions reply with for the same mistakes as Redis's own
+// commands (one spelling each, the ones above).
+const (
+	ErrSyntax     = errSyntax
+	ErrNotInteger = errNotInteger
+	ErrDBIndex    = errDBIndex
+	ErrPositive   = errPositive
+)

@@ -23,13 +23,6 @@ const (
 	walkBatch      = 256
 )
 
-// Error texts, spelled once.
-const (
-	errSyntax  = "ERR syntax error"
-	errNotInt  = "ERR value is not an integer or out of range"
-	errDBIndex = "ERR DB index is out of range"
-)
-
 // Results is the result-backend extension. Its state is guarded by the
 // engine lock: every method runs from a hook or a command.
 type Results struct {
@@ -85,19 +78,13 @@ func (r *Results) resultsStatsCommand(c *resp.Client) {
 	ks := r.srv.Keyspace()
 	for i := 1; i < len(argv); i += 2 {
 		if !strings.EqualFold(string(argv[i]), "db") || i+1 >= len(argv) {
-			c.Error(errSyntax)
+			c.SyntaxError()
 			return
 		}
-		n, err := strconv.ParseInt(string(argv[i+1]), 10, 32)
-		if err != nil {
-			c.Error(errNotInt)
+		var ok bool
+		if db, ok = c.DBArg(i + 1); !ok { // SELECT's rules
 			return
 		}
-		if n < 0 || n >= int64(ks.NumDBs()) {
-			c.Error(errDBIndex)
-			return
-		}
-		db = ks.DB(int(n))
 	}
 	now := ks.ClockNow()
 	ttl := r.srv.Config().ResultsDefaultTTL

@@ -142,6 +142,12 @@ func TestStatsCountsStatesTTLAndQueues(t *testing.T) {
 	assert.Equal(t, "ERR value is not an integer or out of range", c.Do("RESULTS.STATS", "DB", "x").Str)
 	assert.Equal(t, "ERR DB index is out of range", c.Do("RESULTS.STATS", "DB", "16").Str)
 	assert.Equal(t, "ERR DB index is out of range", c.Do("RESULTS.STATS", "DB", "-1").Str)
+	// DB n parses as SELECT does: no sign, an int32 (this accepted "+1").
+	for _, n := range []string{"+1", "4294967296"} {
+		want := c.Do("SELECT", n)
+		require.Equal(t, byte('-'), want.Kind)
+		assert.Equal(t, want.Str, c.Do("RESULTS.STATS", "DB", n).Str, n)
+	}
 }
 
 // RESP3 clients get maps.

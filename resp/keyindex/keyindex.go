@@ -283,3 +283,21 @@ func (x *Index) Size() int {
 // Restart marks the database's first discovery pass as not done, as at
 // start (tests and benchmarks).
 func (d *DBIndex) Restart() { d.complete, d.walking = false, false }
+
+// IncompleteFields is how many fields WriteIncomplete adds to a reply row.
+func IncompleteFields(complete bool) int {
+	if complete {
+		return 0
+	}
+	return 1
+}
+
+// WriteIncomplete ends a row with "discovery_complete: false" while the
+// first discovery pass over the database is running: the reply may lack
+// keys the server has not seen written. Complete replies keep their shape.
+func WriteIncomplete(c *resp.Client, complete bool) {
+	if !complete {
+		c.BulkString("discovery_complete")
+		c.Bool(false)
+	}
+}
