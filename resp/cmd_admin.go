@@ -63,7 +63,7 @@ func (c *Client) allowProtected(cmd *Command) bool {
 }
 
 // isLocal reports whether the client connected from a loopback address.
-func (c *Client) isLocal() bool { return isLocalAddr(c.addr) }
+func (c *Client) isLocal() bool { return IsLocalAddr(c.addr) }
 
 // clientReplyCommand is CLIENT REPLY ON|OFF|SKIP. OFF and SKIP have no
 // reply of their own; afterCommand drops the replies they silence.

@@ -23,7 +23,7 @@ const errProtectedMode = "-DENIED Redis is running in protected mode because pro
 // protectedModeDenies reports whether a connection from addr must be
 // refused, counting it as Redis does. Called with the engine lock.
 func (s *Server) protectedModeDenies(addr string) bool {
-	if !s.cfg.ProtectedMode || s.acl.def.flags&userNoPass == 0 || isLocalAddr(addr) {
+	if !s.cfg.ProtectedMode || s.acl.def.flags&userNoPass == 0 || IsLocalAddr(addr) {
 		return false
 	}
 	s.stats.connections++
@@ -38,9 +38,9 @@ func refuseProtected(nc net.Conn) {
 	nc.Close()
 }
 
-// isLocalAddr is Redis's connIsLocal for a "host:port" peer address: the
+// IsLocalAddr is Redis's connIsLocal for a "host:port" peer address: the
 // host is written 127.x.y.z or ::1.
-func isLocalAddr(addr string) bool {
+func IsLocalAddr(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
 		return false

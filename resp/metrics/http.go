@@ -86,16 +86,10 @@ func (g *guard) authorize(r *http.Request) verdict {
 	if !given && !open {
 		return denyCredentials
 	}
-	if open && g.srv.Config().ProtectedMode && !isLoopback(r.RemoteAddr) {
+	if open && g.srv.Config().ProtectedMode && !resp.IsLocalAddr(r.RemoteAddr) {
 		return denyProtected
 	}
 	return allow
-}
-
-// isLoopback is Redis's connIsLocal for a peer address.
-func isLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	return err == nil && (strings.HasPrefix(host, "127.") || host == "::1")
 }
 
 func serveHealth(w http.ResponseWriter, srv *resp.Server) {
