@@ -103,7 +103,6 @@ func (l *lockState) eventList() []lockEvent {
 // the lock watch. Engine lock; it sees every write, so it must stay cheap
 // (BenchmarkWrittenNonRedbeat).
 func (r *RedBeat) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
-	r.srv = c.Server()
 	r.idx.Written(c, cmd, argv)
 	switch cmd.FullName() {
 	case "hset", "hmset":
@@ -371,7 +370,6 @@ func (r *RedBeat) warn(id lockID, l *lockState, w *lockWarning) {
 // redbeatLockCommand is REDBEAT.LOCK [PREFIX p]: the lock of each RedBeat
 // prefix of the client's database (see the README for the reply).
 func (r *RedBeat) redbeatLockCommand(c *resp.Client) {
-	r.srv = c.Server()
 	only, given, ok := prefixArg(c)
 	if !ok {
 		return

@@ -32,7 +32,7 @@ const (
 // lock: every method runs from a hook or a command.
 type RedBeat struct {
 	log zerolog.Logger
-	srv *resp.Server // learned from the first hook or command that runs
+	srv *resp.Server // set by the Attach hook when the server is built
 
 	locks map[lockID]*lockState // lock keys seen written (lock.go)
 	idx   *keyindex.Index       // candidate keys discovery looks at (resp/keyindex)

@@ -55,7 +55,6 @@ type scheduleRow struct {
 // redbeatScheduleCommand is REDBEAT.SCHEDULE [PREFIX p]: the entries of
 // each RedBeat prefix of the client's database, by due time.
 func (r *RedBeat) redbeatScheduleCommand(c *resp.Client) {
-	r.srv = c.Server()
 	only, given, ok := prefixArg(c)
 	if !ok {
 		return

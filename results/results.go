@@ -27,7 +27,7 @@ const (
 // engine lock: every method runs from a hook or a command.
 type Results struct {
 	log zerolog.Logger
-	srv *resp.Server // learned from the first hook or command that runs
+	srv *resp.Server // set by the Attach hook when the server is built
 
 	walks   map[int]*walk // background walks of big databases, by DB
 	syncMax int           // walkSyncMax; tests lower it
@@ -64,6 +64,7 @@ func (r *Results) Extension() *resp.Extension {
 			Name: "results.stats", Arity: -1, Flags: resp.Readonly, ACL: resp.CatKeyspace | resp.CatRead,
 			Run: r.resultsStatsCommand,
 		}},
+		Attach:  func(s *resp.Server) { r.srv = s },
 		Written: r.written,
 		Cron:    r.cron,
 		Info:    r.info,
@@ -72,7 +73,6 @@ func (r *Results) Extension() *resp.Extension {
 
 // resultsStatsCommand is RESULTS.STATS [DB n].
 func (r *Results) resultsStatsCommand(c *resp.Client) {
-	r.srv = c.Server()
 	argv := c.Argv()
 	db := c.DB()
 	ks := r.srv.Keyspace()
@@ -153,8 +153,7 @@ func (r *Results) cron(time.Time) {
 // written gives a default TTL to a result key or reply queue that the
 // command just left without one. Engine lock, inside the command's unit.
 func (r *Results) written(c *resp.Client, cmd *resp.Command, argv [][]byte) {
-	srv := c.Server()
-	r.srv = srv
+	srv := r.srv
 	ttl := srv.Config().ResultsDefaultTTL
 	if ttl <= 0 {
 		return
