@@ -121,11 +121,27 @@ func (s *Server) acceptLoop(ln net.Listener) {
 		case isUnix:
 			// Redis shows a unix socket client as "<path>:0" for both
 			// addresses; it is local for protected mode.
-			s.adopt(nc, ul.path+":0", ul.path+":0", flagUnixSocket)
+			addr := unixClientAddr(ul.path)
+			s.adopt(nc, addr, addr, flagUnixSocket)
 		default:
 			s.adopt(nc, nc.RemoteAddr().String(), nc.LocalAddr().String(), 0)
 		}
 	}
+}
+
+// netAddrStrLen is Redis's NET_ADDR_STR_LEN: a client's addr and laddr are
+// formatted into a buffer of this size, NUL included, so a unix socket path
+// longer than 74 bytes shows truncated in CLIENT LIST/INFO (and is matched
+// that way by CLIENT KILL ADDR).
+const netAddrStrLen = 46 + 32
+
+// unixClientAddr is a unix socket client's "<path>:0", cut as Redis cuts it.
+func unixClientAddr(path string) string {
+	a := path + ":0"
+	if len(a) > netAddrStrLen-1 {
+		a = a[:netAddrStrLen-1]
+	}
+	return a
 }
 
 // adopt registers an accepted connection, refusing it past maxclients with

@@ -207,6 +207,31 @@ func TestUnixSocketMatchesRedis(t *testing.T) {
 	}
 }
 
+// TestUnixSocketLongPathAddr: Redis formats "<path>:0" into a 78-byte buffer,
+// so a socket path of 100 bytes (CI's temporary directories are that deep)
+// shows cut to 77 bytes in CLIENT INFO; both servers get the same path.
+func TestUnixSocketLongPathAddr(t *testing.T) {
+	cli := redisTool(t, "redis-cli")
+	base := t.TempDir()
+	dir := filepath.Join(base, strings.Repeat("d", 100-len(base)-len("/s.sock")-1))
+	require.NoError(t, os.Mkdir(dir, 0o755))
+	sock := filepath.Join(dir, "s.sock")
+	require.Len(t, sock, 100)
+	addrs := map[string]string{}
+	forEachKind(t, func(t *testing.T, kind string) {
+		p := launchNet(t, kind, "--port", "0", "--unixsocket", sock, "--save", "")
+		p.waitUp("unix", sock)
+		out, err := exec.Command(cli, "-s", sock, "client", "info").CombinedOutput()
+		require.NoError(t, err)
+		addrs[kind] = regexp.MustCompile(`^id=\d+ (addr=\S+ laddr=\S+) .*\n$`).ReplaceAllString(string(out), "$1")
+		p.stop()
+	})
+	if len(addrs) == 2 {
+		assert.Equal(t, addrs[kindRedis], addrs[kindCelerity])
+		assert.Equal(t, "addr="+sock[:77]+" laddr="+sock[:77], addrs[kindCelerity])
+	}
+}
+
 // TestTLSOnlyWithRedisCli: port 0 and tls-port, redis-cli --tls with the
 // test CA and a client certificate; without a certificate the default
 // tls-auth-clients yes refuses the client. Both servers alike.
