@@ -203,9 +203,6 @@ func (lp *listpack) reset(buf []byte) {
 	lp.count = 0
 }
 
-// size is the listpack's total bytes once finished.
-func (lp *listpack) size() int { return len(lp.buf) + 1 }
-
 func (lp *listpack) add(elem []byte) {
 	lp.buf = appendLPEntry(lp.buf, elem)
 	lp.count++
