@@ -120,9 +120,11 @@ func (w *Writer) SelectDB(db int, keys, expires uint64) error {
 // Key writes one key: when expireAt is not 0, opcode 0xFC and expireAt
 // (Unix time in ms, little-endian); then the value's type, the key and the
 // value, the type chosen as Redis 7.0.15 would for an object holding v
-// under the writer's Limits. v is only read, not retained. Empty
-// collections are written as they are (Redis never saves them; its loader
-// skips them). An unknown Kind is an error and writes nothing.
+// under the writer's Limits. v is only read, not retained. Redis never
+// saves an empty collection; one given here is written with length 0
+// (a quicklist of no nodes, a plain set, sorted set or hash), which
+// Redis's loader skips with a log line and RESTORE refuses. An unknown
+// Kind is an error and writes nothing.
 func (w *Writer) Key(key []byte, expireAt int64, v *Value) error {
 	if err := w.usable(); err != nil {
 		return err
@@ -279,7 +281,9 @@ func (e *encoder) appendString(s []byte) {
 }
 
 // valueType picks v's on-disk type under e.limits (see the per-kind
-// comments in appendValue).
+// comments in appendValue). An empty set, sorted set or hash gets the
+// plain form with length 0, which Redis's loader recognises as an empty
+// key and skips (an empty intset fails its integrity check instead).
 func (e *encoder) valueType(v *Value) (byte, error) {
 	if v == nil {
 		return 0, errors.New("rdb: nil value")
@@ -291,7 +295,7 @@ func (e *encoder) valueType(v *Value) (byte, error) {
 	case KindList:
 		return TypeListQuicklist2, nil
 	case KindSet:
-		if len(v.Elems) > l.SetMaxIntsetEntries {
+		if len(v.Elems) == 0 || len(v.Elems) > l.SetMaxIntsetEntries {
 			return TypeSet, nil
 		}
 		for _, m := range v.Elems {
@@ -301,7 +305,7 @@ func (e *encoder) valueType(v *Value) (byte, error) {
 		}
 		return TypeSetIntset, nil
 	case KindZSet:
-		if len(v.Zset) > l.ZSetMaxListpackEntries {
+		if len(v.Zset) == 0 || len(v.Zset) > l.ZSetMaxListpackEntries {
 			return TypeZSet2, nil
 		}
 		for _, sm := range v.Zset {
@@ -311,7 +315,7 @@ func (e *encoder) valueType(v *Value) (byte, error) {
 		}
 		return TypeZSetListpack, nil
 	case KindHash:
-		if len(v.Pairs) > l.HashMaxListpackEntries {
+		if len(v.Pairs) == 0 || len(v.Pairs) > l.HashMaxListpackEntries {
 			return TypeHash, nil
 		}
 		for _, fv := range v.Pairs {

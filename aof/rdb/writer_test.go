@@ -2,7 +2,9 @@ package rdb
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -24,9 +26,25 @@ import (
 // where no LZF is involved, or our payload is RESTOREd there and read back.
 // Helper names start with wt so they don't collide with the reader's tests.
 
+// wtStart starts the oracle with DefaultLimits (then args). Started
+// without a config file, redis-server 7.0.15's own default for
+// hash-max-listpack-entries is 512, not the 128 of redis.conf and
+// DefaultLimits, so every threshold is passed explicitly.
 func wtStart(t *testing.T, args ...string) *oracle.Proc {
 	t.Helper()
-	return oracle.Start(t, t.TempDir(), append([]string{"--save", "", "--appendonly", "no"}, args...)...)
+	base := append([]string{"--save", "", "--appendonly", "no"}, wtLimitArgs(DefaultLimits())...)
+	return oracle.Start(t, t.TempDir(), append(base, args...)...)
+}
+
+func wtLimitArgs(l Limits) []string {
+	return []string{
+		"--hash-max-listpack-entries", strconv.Itoa(l.HashMaxListpackEntries),
+		"--hash-max-listpack-value", strconv.Itoa(l.HashMaxListpackValue),
+		"--zset-max-listpack-entries", strconv.Itoa(l.ZSetMaxListpackEntries),
+		"--zset-max-listpack-value", strconv.Itoa(l.ZSetMaxListpackValue),
+		"--set-max-intset-entries", strconv.Itoa(l.SetMaxIntsetEntries),
+		"--list-max-listpack-size", strconv.Itoa(l.ListMaxListpackSize),
+	}
 }
 
 func wtStr(s string) *Value { return &Value{Kind: KindString, Str: []byte(s)} }
@@ -470,9 +488,16 @@ func wtBigCases() map[string]*Value {
 func TestRestoreIntoOracle(t *testing.T) {
 	p := wtStart(t, "--rdbcompression", "yes")
 	opts := WriterOptions{Compress: true, Limits: DefaultLimits()}
+	encodings := map[string]string{"list-5000": "quicklist", "set-600": "hashtable", "set-600-ints": "hashtable",
+		"intset-500": "intset", "zset-300": "skiplist", "zset-lp": "listpack", "hash-300": "hashtable",
+		"hash-lp": "listpack", "hash-65-value": "hashtable"}
 	for name, v := range wtBigCases() {
 		wtLoad(t, p, name, v)
+		if enc, ok := encodings[name]; ok {
+			assert.Equal(t, enc, p.Must(t, "OBJECT", "ENCODING", name), name)
+		}
 		payload := AppendDump(nil, v, opts)
+		t.Logf("%s: DUMP %d bytes, ours %d", name, len(wtDump(t, p, name)), len(payload))
 		rep, err := p.Do("RESTORE", name+"-copy", "0", string(payload))
 		require.NoError(t, err)
 		require.Equal(t, "OK", rep, name)
@@ -661,7 +686,7 @@ func TestFileLoadsInRedis(t *testing.T) {
 			require.NoError(t, err, "%s", out)
 			require.Contains(t, string(out), `\o/ RDB looks OK! \o/`)
 
-			p := oracle.Start(t, dir, "--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb")
+			p := oracle.Start(t, dir, append(wtLimitArgs(opts.Limits), "--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb")...)
 			for _, db := range []int{0, 3, 15} {
 				p.Must(t, "SELECT", strconv.Itoa(db))
 				assert.Equal(t, int64(len(dbs[db])), p.Must(t, "DBSIZE"), "db %d", db)
@@ -765,8 +790,8 @@ func wtReadAux(t *testing.T, b []byte) []Aux {
 func TestFileByteIdenticalToSave(t *testing.T) {
 	for _, checksum := range []string{"yes", "no"} {
 		dir := t.TempDir()
-		p := oracle.Start(t, dir, "--save", "", "--appendonly", "no", "--rdbcompression", "no",
-			"--rdbchecksum", checksum, "--dbfilename", "dump.rdb")
+		p := oracle.Start(t, dir, append(wtLimitArgs(DefaultLimits()), "--save", "", "--appendonly", "no", "--rdbcompression", "no",
+			"--rdbchecksum", checksum, "--dbfilename", "dump.rdb")...)
 		cases := wtDumpCases()
 		keys := []wtKey{
 			{"str", 4102444800000, wtStr("hello")},
@@ -801,5 +826,59 @@ func TestFileByteIdenticalToSave(t *testing.T) {
 		require.NoError(t, w.Finish())
 		assert.True(t, bytes.Equal(want, buf.Bytes()), "rdbchecksum %s: %d vs %d bytes", checksum, len(want), buf.Len())
 		p.Shutdown(t, "NOSAVE")
+	}
+}
+
+// BenchmarkWriter writes a file of 10,000 small strings, 100 lists of 100
+// elements, 100 hashes of 50 fields, compressed and checksummed.
+func BenchmarkWriter(b *testing.B) {
+	var list, hash []string
+	for i := range 100 {
+		list = append(list, fmt.Sprintf("element-%d", i))
+	}
+	for i := range 50 {
+		hash = append(hash, fmt.Sprintf("field-%d", i), strconv.Itoa(i*1000))
+	}
+	lv, hv := wtList(list...), wtHash(hash...)
+	sv := wtStr(strings.Repeat("value ", 10))
+	var n int64
+	for b.Loop() {
+		w := NewWriter(io.Discard, WriterOptions{Compress: true, Checksum: true, Limits: DefaultLimits()})
+		_ = w.Header(nil)
+		_ = w.SelectDB(0, 10200, 0)
+		for i := range 10000 {
+			_ = w.Key([]byte("key:"+strconv.Itoa(i)), 0, sv)
+		}
+		for i := range 100 {
+			_ = w.Key([]byte("list:"+strconv.Itoa(i)), 0, lv)
+			_ = w.Key([]byte("hash:"+strconv.Itoa(i)), 0, hv)
+		}
+		_ = w.Finish()
+		n = w.Written()
+	}
+	b.SetBytes(n)
+}
+
+// TestEmptyCollectionsSkipped: empty collections are written as they are
+// and Redis's loader drops them (Redis itself never saves one).
+func TestEmptyCollectionsSkipped(t *testing.T) {
+	dir := t.TempDir()
+	f, err := os.Create(filepath.Join(dir, "dump.rdb"))
+	require.NoError(t, err)
+	w := NewWriter(f, WriterOptions{Checksum: true, Limits: DefaultLimits()})
+	require.NoError(t, w.Header(nil))
+	require.NoError(t, w.SelectDB(0, 6, 0))
+	for i, v := range []*Value{{Kind: KindList}, {Kind: KindSet}, {Kind: KindZSet}, {Kind: KindHash}, wtStr("")} {
+		require.NoError(t, w.Key([]byte("k"+strconv.Itoa(i)), 0, v))
+	}
+	require.NoError(t, w.Finish())
+	require.NoError(t, f.Close())
+	p := oracle.Start(t, dir, "--save", "", "--appendonly", "no", "--dbfilename", "dump.rdb")
+	assert.Equal(t, int64(1), p.Must(t, "DBSIZE")) // the empty string stays
+	assert.Equal(t, "", p.Must(t, "GET", "k4"))
+	for _, v := range []*Value{{Kind: KindList}, {Kind: KindSet}, {Kind: KindZSet}, {Kind: KindHash}} {
+		rep, err := p.Do("RESTORE", "e", "0", string(AppendDump(nil, v, WriterOptions{Limits: DefaultLimits()})))
+		require.NoError(t, err)
+		assert.IsType(t, errors.New(""), rep, "kind %d", v.Kind)
 	}
 }
