@@ -8,7 +8,8 @@
 // # Files (as Redis 7.0.15 writes them; checked against the real server)
 //
 //	<dir>/<appenddirname>/                   appendonlydir by default
-//	    <appendfilename>.<seq>.base.aof      the base (ours are always RESP)
+//	    <appendfilename>.<seq>.base.aof      the base in RESP, or
+//	    <appendfilename>.<seq>.base.rdb      an RDB (aof-use-rdb-preamble yes)
 //	    <appendfilename>.<seq>.incr.aof      commands after the base, seq order
 //	    <appendfilename>.manifest            "file <name> seq <n> type <b|h|i>\n" per file
 //
@@ -16,9 +17,11 @@
 // seq+1 at once and later renames its new base to base seq+1; the old base
 // and incr files become history and are deleted. A pre-7.0
 // <dir>/appendonly.aof is moved into the directory under its own name and
-// listed as the base (seq 1). Bases with an RDB preamble (.base.rdb) are
-// recognised by their "REDIS" magic and refused (*RDBPreambleError) until an
-// RDB loader exists. Manifest grammar and errors: ParseManifest.
+// listed as the base (seq 1). A file starting with the "REDIS" magic (a
+// .base.rdb written with aof-use-rdb-preamble, or a pre-7.0 single file
+// whose rewrite wrote one) is read with package aof/rdb and its keys are
+// yielded as the commands that recreate them; the commands after the RDB
+// follow. Manifest grammar and errors: ParseManifest.
 //
 // # Life cycle
 //

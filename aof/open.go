@@ -515,12 +515,18 @@ func allNames(m *Manifest) []string {
 // skipping names already listed (Redis can reuse a history name; here a
 // new file never overwrites a listed one). Called with mu held.
 func (a *AOF) allocName(t FileType) (int64, string) {
+	return a.allocNameExt(t, "aof")
+}
+
+// allocNameExt is allocName with the base's extension: "rdb" for a base
+// written with an RDB preamble, as Redis names it.
+func (a *AOF) allocNameExt(t FileType, ext string) (int64, string) {
 	for {
 		var seq int64
 		var name string
 		if t == TypeBase {
 			a.baseSeq++
-			seq, name = a.baseSeq, fmt.Sprintf("%s.%d.base.aof", a.opts.FileName, a.baseSeq)
+			seq, name = a.baseSeq, fmt.Sprintf("%s.%d.base.%s", a.opts.FileName, a.baseSeq, ext)
 		} else {
 			a.incrSeq++
 			seq, name = a.incrSeq, fmt.Sprintf("%s.%d.incr.aof", a.opts.FileName, a.incrSeq)

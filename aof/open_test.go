@@ -198,12 +198,13 @@ func TestOpenRefusals(t *testing.T) {
 				assert.EqualValues(t, len(set)+8, ce.At) // where the bulk starts, as redis-check-aof reports
 				assert.Contains(t, ce.Error(), "bad file format reading the append only file i")
 			}},
-		{"RDB preamble base", "file appendonly.aof.1.base.rdb seq 1 type b\nfile i seq 1 type i\n",
+		{"torn RDB preamble base", "file appendonly.aof.1.base.rdb seq 1 type b\nfile i seq 1 type i\n",
 			map[string][]byte{"appendonly.aof.1.base.rdb": []byte("REDIS0010\xfa"), "i": nil}, nil,
 			func(t *testing.T, err error) {
-				var re *aof.RDBPreambleError
-				require.ErrorAs(t, err, &re)
-				assert.Equal(t, "appendonly.aof.1.base.rdb", re.File)
+				// Redis refuses any unreadable preamble, torn or not.
+				var ce *aof.CorruptError
+				require.ErrorAs(t, err, &ce)
+				assert.Equal(t, "appendonly.aof.1.base.rdb", ce.File)
 			}},
 	}
 	for _, tc := range cases {

@@ -192,13 +192,6 @@ func (e *TruncatedError) Error() string {
 		e.File, e.Kind, e.Offset, e.Size)
 }
 
-// RDBPreambleError refuses a file that starts with an RDB preamble.
-type RDBPreambleError struct{ File string }
-
-func (e *RDBPreambleError) Error() string {
-	return fmt.Sprintf("aof: %s starts with an RDB preamble (aof-use-rdb-preamble), which Celerity cannot load yet", e.File)
-}
-
 // WriteError is the "last write failed" state of everysec and no (and the
 // fail-stop error of always, wrapped in FailStopError). Err is the
 // underlying error (a *fs.PathError around a syscall.Errno, typically).

@@ -86,7 +86,7 @@ func (p *LoadPlan) Next() bool {
 func (p *LoadPlan) Command() Command { return p.cur }
 
 // Err returns why the plan stopped early: a *CorruptError, a
-// *TruncatedError, an *RDBPreambleError or an I/O error. The caller must
+// *TruncatedError or an I/O error. The caller must
 // then refuse to start.
 func (p *LoadPlan) Err() error { return p.err }
 
@@ -126,8 +126,6 @@ func (p *LoadPlan) endFile() {
 	switch d := rep.Damage; {
 	case rep.Err != nil:
 		p.fail(fmt.Errorf("aof: reading %s: %w", pf.Name, rep.Err))
-	case rep.RDBPreamble:
-		p.fail(&RDBPreambleError{File: pf.Name})
 	case d == nil:
 	case d.Kind == DamageCorrupt:
 		p.fail(&CorruptError{File: pf.Name, Offset: rep.ValidEnd, At: d.At, Msg: d.Msg})

@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/celerity/celerity/aof"
+	"github.com/celerity/celerity/aof/rdb"
 )
 
 // piece is one element of a crafted file: a command or an annotation.
@@ -261,10 +262,12 @@ func TestReaderForgedLengthBoundedAllocation(t *testing.T) {
 	assert.Less(t, allocs, 100.0)
 }
 
-func TestReaderRDBPreamble(t *testing.T) {
+func TestReaderTornRDBPreamble(t *testing.T) {
 	cmds, rep := readAll([]byte("REDIS0010\xfa\x09redis-ver"), -1)
 	assert.True(t, rep.RDBPreamble)
 	assert.Empty(t, cmds)
+	require.NotNil(t, rep.Damage)
+	assert.Equal(t, aof.DamageCorrupt, rep.Damage.Kind)
 }
 
 // errReader fails after some bytes: I/O errors are not format damage.
@@ -290,4 +293,42 @@ func TestReaderIOError(t *testing.T) {
 	rep := fr.Report()
 	assert.ErrorIs(t, rep.Err, eio)
 	assert.Nil(t, rep.Damage)
+}
+
+// TestReaderRDBPreambleThenCommands: a pre-7.0 single-file AOF written
+// with aof-use-rdb-preamble holds an RDB, then the commands appended after
+// the rewrite; a 7.0 base.rdb only the RDB. The keys come out as the
+// commands that recreate them, then the commands, with offsets that end at
+// the file's end.
+func TestReaderRDBPreambleThenCommands(t *testing.T) {
+	var file bytes.Buffer
+	w := rdb.NewWriter(&file, rdb.WriterOptions{Checksum: true, Limits: rdb.DefaultLimits()})
+	require.NoError(t, w.Header([]rdb.Aux{{Key: "redis-ver", Value: "7.0.15"}}))
+	require.NoError(t, w.SelectDB(2, 2, 1))
+	require.NoError(t, w.Key([]byte("q"), 0, &rdb.Value{Kind: rdb.KindList, Elems: [][]byte{[]byte("a"), []byte("b")}}))
+	require.NoError(t, w.Key([]byte("s"), 4102444800000, &rdb.Value{Kind: rdb.KindString, Str: []byte("v")}))
+	require.NoError(t, w.Finish())
+	rdbLen := file.Len()
+	file.Write(encAll([]string{"SELECT", "0"}, []string{"SET", "after", "1"}))
+
+	got, rep := readAll(file.Bytes(), int64(file.Len()))
+	require.Nil(t, rep.Damage)
+	assert.True(t, rep.RDBPreamble)
+	var cmds [][]string
+	for _, c := range got {
+		cmds = append(cmds, argvStrings(c.Argv))
+	}
+	assert.Equal(t, [][]string{
+		{"SELECT", "2"}, {"RPUSH", "q", "a", "b"}, {"SET", "s", "v"}, {"PEXPIREAT", "s", "4102444800000"},
+		{"SELECT", "0"}, {"SET", "after", "1"},
+	}, cmds)
+	assert.EqualValues(t, file.Len(), rep.ValidEnd)
+	assert.Greater(t, rep.ValidEnd, int64(rdbLen))
+
+	// The same RDB alone, as a 7.0 base.rdb: a damaged byte is corruption.
+	damaged := append([]byte(nil), file.Bytes()[:rdbLen]...)
+	damaged[rdbLen-3] ^= 0xff
+	_, rep = readAll(damaged, int64(len(damaged)))
+	require.NotNil(t, rep.Damage)
+	assert.Equal(t, aof.DamageCorrupt, rep.Damage.Kind)
 }

@@ -38,6 +38,7 @@ type Rewrite struct {
 	baseName string
 	tmpName  string
 	started  time.Time
+	rdb      bool // the base is an RDB (RDBBase)
 
 	mu        sync.Mutex
 	f         vfs.File
@@ -94,6 +95,15 @@ func (a *AOF) StartRewrite() (*Rewrite, error) {
 	return rw, nil
 }
 
+// RDBBase declares that the caller writes the base as an RDB file
+// (aof-use-rdb-preamble yes): it is named <appendfilename>.<seq>.base.rdb
+// and gets no timestamp annotation. Call it before the first write.
+func (rw *Rewrite) RDBBase() {
+	rw.mu.Lock()
+	rw.rdb = true
+	rw.mu.Unlock()
+}
+
 // IncrName is the name of the incr file that receives the bytes appended
 // after the cut.
 func (rw *Rewrite) IncrName() string { return rw.cut.name }
@@ -110,7 +120,7 @@ func (rw *Rewrite) open() error {
 	}
 	rw.f = f
 	rw.bw = bufio.NewWriterSize(rewriteFile{rw}, 64<<10)
-	if a.timestamps.Load() {
+	if a.timestamps.Load() && !rw.rdb {
 		// Redis starts a rewritten base with the time of the rewrite, so
 		// point-in-time truncation knows what the base covers.
 		if _, err := rw.bw.Write(appendTimestamp(nil, rw.started.Unix())); err != nil {
@@ -228,8 +238,12 @@ func (rw *Rewrite) Finish() error {
 	}
 	// The base's seq is taken only now, so failed rewrites do not use up
 	// base numbers (Redis names the base when the rewrite succeeds).
+	ext := "aof"
+	if rw.rdb {
+		ext = "rdb"
+	}
 	a.mu.Lock()
-	rw.baseSeq, rw.baseName = a.allocName(TypeBase)
+	rw.baseSeq, rw.baseName = a.allocNameExt(TypeBase, ext)
 	a.mu.Unlock()
 	tmp := rw.tmpName
 	if err := a.fs.Rename(a.path(tmp), a.path(rw.baseName)); err != nil {

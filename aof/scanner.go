@@ -3,9 +3,12 @@ package aof
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
+
+	"github.com/celerity/celerity/aof/rdb"
 )
 
 // The scanner is deliberately stricter than Redis's loader (which skips the
@@ -105,7 +108,7 @@ type FileReport struct {
 	// belong to an unterminated MULTI block (MULTI included).
 	Dropped int64
 	// RDBPreamble is set when the file starts with "REDIS": a base written
-	// with aof-use-rdb-preamble, which this package does not read.
+	// with aof-use-rdb-preamble; its keys were yielded as commands.
 	RDBPreamble bool
 	// Damage is nil when the whole file is valid.
 	Damage *Damage
@@ -149,6 +152,9 @@ type FileReader struct {
 	validEnd int64
 	commands int64
 	cur      Command
+	preamble bool        // the file starts with an RDB
+	rdb      *rdb.Reader // reading the RDB preamble
+	rdbDB    int         // database of the last SELECT yielded from it
 }
 
 // NewFileReader returns a FileReader over r, which holds a file of size
@@ -187,11 +193,20 @@ func (fr *FileReader) Report() FileReport {
 func (fr *FileReader) step() {
 	if !fr.started {
 		fr.started = true
-		if head, err := fr.r.Peek(5); err == nil && string(head) == "REDIS" {
-			fr.finish(nil, nil)
-			fr.report.RDBPreamble = true
+		if head, err := fr.r.Peek(5); err == nil && string(head) == rdb.Magic {
+			fr.preamble = true
+			rd, err := rdb.NewReader(fr.r)
+			if err != nil {
+				fr.rdbFail(nil, err)
+				return
+			}
+			fr.rdb, fr.rdbDB = rd, -1
 			return
 		}
+	}
+	if fr.rdb != nil {
+		fr.rdbStep()
+		return
 	}
 	fr.lineOff = fr.off
 	c, err := fr.r.ReadByte()
@@ -489,6 +504,58 @@ func (fr *FileReader) finish(d *Damage, err error) {
 		Err:      err,
 	}
 	fr.multi = nil
+	fr.report.RDBPreamble = fr.preamble
+}
+
+// rdbStep reads one key of an RDB preamble and queues the commands that
+// recreate it (rdb.AppendCommands). At the RDB's end, what follows in the
+// file is read as commands: Redis 7's base.rdb ends there, a single-file
+// AOF of Redis 4 to 6 goes on with the commands appended after its
+// rewrite. An unreadable preamble is corruption: Redis refuses to start.
+func (fr *FileReader) rdbStep() {
+	rd := fr.rdb
+	rec, err := rd.Next()
+	off := rd.Offset()
+	if err == io.EOF {
+		// The RDB reader reads ahead: what it holds past the checksum is
+		// the start of the commands.
+		rest := append([]byte(nil), rd.Buffered()...)
+		fr.r = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(rest), fr.r), 64<<10)
+		fr.off, fr.validEnd = off, off
+		fr.rdb = nil
+		return
+	}
+	if err != nil {
+		fr.rdbFail(rd, err)
+		return
+	}
+	if rec.DB != fr.rdbDB {
+		fr.rdbDB = rec.DB
+		fr.ready = append(fr.ready, Command{Argv: [][]byte{[]byte("SELECT"), strconv.AppendInt(nil, int64(rec.DB), 10)},
+			File: fr.name, Offset: fr.off, End: off})
+		fr.commands++
+	}
+	for _, argv := range rdb.AppendCommands(nil, rec) {
+		fr.ready = append(fr.ready, Command{Argv: argv, File: fr.name, Offset: fr.off, End: off})
+		fr.commands++
+	}
+	fr.off, fr.validEnd = off, off
+}
+
+// rdbFail ends the file at an error of its RDB preamble.
+func (fr *FileReader) rdbFail(rd *rdb.Reader, err error) {
+	at := fr.off
+	if rd != nil {
+		at = rd.Offset()
+	}
+	var fe *rdb.FormatError
+	if errors.As(err, &fe) {
+		at = fe.Offset
+	} else if !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		fr.finish(nil, err) // an I/O error, not the file's content
+		return
+	}
+	fr.finish(&Damage{Kind: DamageCorrupt, At: at, Msg: "Bad RDB preamble: " + err.Error()}, nil)
 }
 
 func isCmd(argv [][]byte, name string) bool {

@@ -49,6 +49,7 @@ func externalIPv4() string {
 func protectedServer(t *testing.T, directives ...conffile.Directive) string {
 	t.Helper()
 	cfg := resp.NewConfig()
+	cfg.SavePoints = nil // shutting down writes no dump.rdb here
 	for _, d := range directives {
 		require.NoError(t, cfg.Apply(d))
 	}

@@ -442,3 +442,25 @@ func (ks *Keyspace) evictBrokerSafe() (*DB, string, bool) {
 	}
 	return nil, "", false
 }
+
+// SetAccess sets e's access field from a saved idle time (seconds) or LFU
+// counter, as Redis's objectSetLRUOrLFU does for RESTORE IDLETIME/FREQ and
+// the RDB's idle/freq opcodes: the counter under an LFU policy, the idle
+// time otherwise; a negative value leaves the field as it is.
+func (ks *Keyspace) SetAccess(e *Entry, idleSeconds int64, freq int) {
+	if ks.evict.Policy.LFU() {
+		if freq >= 0 {
+			e.lru = ks.lfuMinutes()<<8 | uint32(freq&255)
+		}
+		return
+	}
+	if idleSeconds < 0 {
+		return
+	}
+	clock := int64(ks.lruClock())
+	abs := clock - idleSeconds
+	if abs < 0 {
+		abs = clock + lruClockMask/2 - idleSeconds
+	}
+	e.lru = uint32(abs) & lruClockMask
+}

@@ -11,7 +11,7 @@ import (
 
 func newACLTestServer(t *testing.T, directives ...conffile.Directive) *Server {
 	t.Helper()
-	cfg := NewConfig()
+	cfg := testConfig(t)
 	for _, d := range directives {
 		require.NoError(t, cfg.Apply(d))
 	}

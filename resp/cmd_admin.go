@@ -7,18 +7,12 @@ import "time"
 
 func adminCommands() []*Command {
 	return []*Command{
-		{Name: "lastsave", Arity: 1, Flags: Loading | Stale | Fast, ACL: CatAdmin | CatDangerous, Run: lastsaveCommand},
 		{Name: "role", Arity: 1, Flags: NoScript | Loading | Stale | Fast, ACL: CatAdmin | CatDangerous, Run: roleCommand},
 		// DEBUG answers as Redis 7.0 does with the default
 		// enable-debug-command no; enabled, it implements only SLEEP.
 		{Name: "debug", Arity: -2, Flags: Admin | NoScript | Loading | Stale | Protected, Run: debugCommand},
 	}
 }
-
-// lastsaveCommand answers the time of the last successful save. Celerity
-// writes no RDB snapshots, so, as for a Redis that never saved, it is the
-// start time (INFO's rdb_last_save_time gives the same).
-func lastsaveCommand(c *Client) { c.Int(c.srv.startTime.Unix()) }
 
 // roleCommand answers as a master without replicas: Celerity does not
 // replicate.

@@ -560,6 +560,15 @@ func flushallCommand(c *Client) {
 		c.srv.trackingFlush()
 	}
 	c.srv.ks.FlushAll()
+	s := c.srv
+	if s.rdb.bgsave != nil {
+		s.rdb.bgsave.abort() // Redis kills the saving child: its file is moot
+	}
+	if len(s.cfg.SavePoints) > 0 {
+		// As Redis: the empty dataset is saved at once, so a restart
+		// cannot bring the keys back from an older dump.
+		_ = s.rdbSave() // a failure is logged and shows in INFO
+	}
 	c.forcePropagation()
 	c.OK()
 }

@@ -30,19 +30,21 @@ func serverCommands() []*Command {
 	}
 }
 
-// shutdownCommand is SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. The AOF
-// is flushed and fsynced and the process exits; the client gets no reply,
-// as from Redis. Celerity has no RDB snapshots, so SAVE fails the way a
-// failed save makes Redis's SHUTDOWN fail.
+// shutdownCommand is SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE] [ABORT]. With
+// save points set (or SAVE) the dataset is saved first, and a failed save
+// keeps the server running unless FORCE; then the AOF is flushed and
+// fsynced and the process exits. The client gets no reply, as from Redis.
 func shutdownCommand(c *Client) {
-	var save, nosave, abort, other bool
+	var save, nosave, abort, force, other bool
 	for _, a := range c.argv[1:] {
 		switch {
 		case optIs(a, "nosave"):
 			nosave = true
 		case optIs(a, "save"):
 			save = true
-		case optIs(a, "now"), optIs(a, "force"):
+		case optIs(a, "force"):
+			force, other = true, true
+		case optIs(a, "now"):
 			other = true
 		case optIs(a, "abort"):
 			abort = true
@@ -61,11 +63,6 @@ func shutdownCommand(c *Client) {
 		return
 	}
 	s := c.srv
-	if save {
-		s.log.Warn().Msg("Error trying to save the DB: Celerity has no RDB snapshots (SHUTDOWN SAVE); use SHUTDOWN or SHUTDOWN NOSAVE with appendonly yes")
-		c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
-		return
-	}
 	if s.busyClient != nil {
 		if !nosave {
 			c.Error(errBusyScript)
@@ -76,6 +73,19 @@ func shutdownCommand(c *Client) {
 		s.scripts.run.killed = true
 	}
 	s.log.Warn().Msg("User requested shutdown...")
+	s.finalSave = finalSaveNone
+	if save || !nosave && len(s.cfg.SavePoints) > 0 {
+		s.log.Info().Msg("Saving the final RDB snapshot before exiting.")
+		if err := s.rdbSave(); err != nil && !force {
+			s.log.Warn().Msg("Error trying to save the DB, can't exit.")
+			s.log.Warn().Msg("Errors trying to shut down the server. Check the logs for more information.")
+			c.Error("ERR Errors trying to SHUTDOWN. Check logs.")
+			s.finalSave = finalSaveByConfig
+			return
+		}
+		// Units other reactors run before they stop are saved too.
+		s.finalSave = finalSaveChanges
+	}
 	c.flags |= flagCloseASAP
 	// Shutdown waits for the reactors, one of which runs this unit.
 	go s.Shutdown()
@@ -367,7 +377,7 @@ func configGetCommand(c *Client) {
 			continue
 		}
 		for _, name := range s.paramNames() {
-			if s.params[name].flags&cfgCelerity != 0 && !celerityGlob(pat, name) {
+			if f := s.params[name].flags; f&cfgHidden != 0 || f&cfgCelerity != 0 && !celerityGlob(pat, name) {
 				continue
 			}
 			if !seen[name] && globMatch(pat, []byte(name), true) {
@@ -510,6 +520,7 @@ func (s *Server) applyConfig(prev *Config) *applyError {
 	} else if !slices.Equal(s.cfg.BrokerProtectedPrefixes, prev.BrokerProtectedPrefixes) {
 		s.ks.Reclassify() // broker-safe's memory by class
 	}
+	s.updateDenyWrites()
 	if err := s.applyPersistence(prev); err != nil {
 		return err
 	}

@@ -24,6 +24,8 @@ func builtinCommands() [][]*Command {
 		adminCommands(),
 		aclCommands(),
 		memoryCommands(),
+		snapshotCommands(),
+		dumpCommands(),
 	}
 }
 

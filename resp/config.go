@@ -68,6 +68,7 @@ type Config struct {
 	AOFDisableAutoGC           bool
 
 	OpsConfig      // slowlog, DEBUG (ops_config.go)
+	SnapshotConfig // save points, rdbcompression... (config_rdb.go)
 	ACLConfig      // aclfile, user directives (acl_file.go)
 	TrackingConfig // tracking-table-max-keys (tracking.go)
 	CeleryConfig   // the Celery-aware extensions (config_celery.go)
@@ -100,6 +101,7 @@ func NewConfig() *Config {
 		LFUDecayTime:            1,
 		BrokerProtectedPrefixes: []string{"redbeat:"},
 		OpsConfig:               defaultOpsConfig(),
+		SnapshotConfig:          defaultSnapshotConfig(),
 		ACLConfig:               defaultACLConfig(),
 		TrackingConfig:          defaultTrackingConfig(),
 		CeleryConfig:            defaultCeleryConfig(),
@@ -143,6 +145,10 @@ const (
 	// what Redis 7.0.15 answers, so tools that diff or parse them see no
 	// surprise.
 	cfgCelerity
+	// cfgHidden: Redis's HIDDEN_CONFIG (debugging knobs such as
+	// rdb-key-save-delay): CONFIG GET answers it by its plain name only,
+	// never through a glob.
+	cfgHidden
 )
 
 // configParam describes one directive: how to read and write it.
@@ -306,8 +312,6 @@ func configParams() map[string]*configParam {
 			},
 		},
 		{
-			// No RDB is written yet (SAVE/BGSAVE answer errors), but the
-			// name is kept and reported: tools and CONFIG REWRITE read it.
 			name: "dbfilename", flags: cfgProtected,
 			get: func(cfg *Config) string { return cfg.DBFilename },
 			set: func(cfg *Config, args []string) error {
@@ -352,22 +356,6 @@ func configParams() map[string]*configParam {
 			set: func(cfg *Config, args []string) error {
 				cfg.requirePass = args[0] // applyConfig updates the default user
 				return nil
-			},
-		},
-		{
-			// Save points arrive with RDB persistence; until then the only
-			// accepted value is the empty one (no snapshots), so a config
-			// that asks for snapshots fails loudly instead of silently.
-			name: "save", flags: cfgMultiArg,
-			get: func(cfg *Config) string { return "" },
-			set: func(cfg *Config, args []string) error {
-				if len(args) == 1 && args[0] == "" {
-					return nil
-				}
-				if !validSavePoints(args) {
-					return configErr("Invalid save parameters")
-				}
-				return configErr("save points are not supported yet: Celerity has no RDB snapshots (use save \"\")")
 			},
 		},
 		memoryParam("maxmemory", 0, 0, math.MaxInt64, func(c *Config) *int64 { return &c.MaxMemory }),
@@ -441,6 +429,7 @@ func configParams() map[string]*configParam {
 		},
 	}
 	ps = append(ps, opsParams()...)
+	ps = append(ps, snapshotParams()...)
 	ps = append(ps, netParams()...)
 	ps = append(ps, aclParams()...)
 	ps = append(ps, trackingParams()...)
@@ -557,6 +546,13 @@ func (cfg *Config) loadOne(params map[string]*configParam, d conffile.Directive)
 	}
 	if d.Name == "user" && len(d.Args) > 0 {
 		return cfg.appendUserDirective(d.Args)
+	}
+	if d.Name == "save" {
+		args := conffile.ExpandMultiArg(d.Args)
+		if len(args) == 0 {
+			return configErr(conffile.ReasonBadDirective)
+		}
+		return cfg.appendSaveDirective(args)
 	}
 	p := params[d.Name]
 	if p == nil {

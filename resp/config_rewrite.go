@@ -307,9 +307,14 @@ func (st *rewriteState) rewriteSpecial(p *configParam, cfg, def *Config) {
 		}
 		st.rewriteLine(name, name+" "+addrs, true)
 	case "save":
-		// Celerity has no save points: always `save ""`, which keeps a
-		// restarted Redis from using its default points too.
-		st.rewriteLine(name, `save ""`, true)
+		// One line per point, or `save ""` so that a restart does not
+		// fall back to the compiled-in points; always written, as Redis.
+		if len(cfg.SavePoints) == 0 {
+			st.rewriteLine(name, `save ""`, true)
+		}
+		for _, p := range cfg.SavePoints {
+			st.rewriteLine(name, "save "+strconv.FormatInt(p.Seconds, 10)+" "+strconv.FormatInt(p.Changes, 10), true)
+		}
 		st.markProcessed(name)
 	case "client-output-buffer-limit":
 		classes := [obufClasses]string{obufNormal: "normal", obufReplica: "replica", obufPubsub: "pubsub"}

@@ -72,6 +72,7 @@ func (s *Server) cron(now time.Time) {
 	s.sampleInstantaneous(now)
 	s.closeTimedOutClients(now)
 	s.rewriteCron()
+	s.snapshotCron(now)
 	s.extensionsCron(now)
 	if s.tracking.clients > 0 {
 		// Even when idle: CONFIG SET may have lowered the cap.

@@ -55,8 +55,9 @@ func (c *Client) processCommand() {
 		s.trackingLimitUsedSlots() // tracking-table-max-keys (tracking.go)
 	}
 	// Writes (and PING, as Redis does) are refused while the AOF cannot be
-	// written: nothing may be acknowledged that is not in the file.
-	if s.aof != nil && !s.aof.Healthy() && (cmd.Flags&Write != 0 || c.execWrites(cmd) || cmd.Name == "ping") {
+	// written (nothing may be acknowledged that is not in the file), and
+	// after a failed background save under stop-writes-on-bgsave-error.
+	if (s.rdb.denyWrites || s.aof != nil && !s.aof.Healthy()) && (cmd.Flags&Write != 0 || c.execWrites(cmd) || cmd.Name == "ping") {
 		if msg := s.misconf(); msg != "" {
 			c.reject(cmd, msg)
 			return

@@ -155,6 +155,8 @@ func newFuzzServer(t *testing.T) (*Server, *keyspace.ManualClock) {
 	cfg.Port = 0
 	cfg.Bind = []string{"127.0.0.1"}
 	cfg.ProtoMaxBulkLen = fuzzMaxBulk
+	// SAVE, BGSAVE, FLUSHALL and save points write dump.rdb into dir.
+	cfg.Dir = t.TempDir()
 	// SHUTDOWN would end the server under test, as it should; fuzzing is
 	// about surviving everything else.
 	cfg.Renames = append(cfg.Renames, [2]string{"shutdown", ""})

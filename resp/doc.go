@@ -44,6 +44,14 @@
 // after the AOF holds the unit that produced it and every unit before it;
 // step 3 above is where that wait goes (group commit across a batch).
 //
+// # Snapshots
+//
+// BGREWRITEAOF and BGSAVE need the dataset as of one instant while clients
+// keep writing; Redis forks, Celerity opens a keyspace snapshot
+// (copy-before-write) and encodes it in steps of the engine lock, writing
+// files outside it (persist.go, rdb.go). Only one snapshot may be open, so
+// the two wait for each other as Redis's jobs wait for its one child.
+//
 // # Connections: why not redcon's server loop
 //
 // ARCHITECTURE.md starts from tidwall/redcon. Celerity owns its connection

@@ -288,24 +288,32 @@ func (s *Server) infoPersistence(b *infoBuilder) {
 	b.field("current_cow_size_age", "0")
 	b.field("current_fork_perc", "0.00")
 	b.field("current_save_keys_processed", "0")
-	b.field("current_save_keys_total", "0")
-	b.int("rdb_changes_since_last_save", s.dirty)
-	b.field("rdb_bgsave_in_progress", "0")
-	b.int("rdb_last_save_time", s.startTime.Unix())
-	b.field("rdb_last_bgsave_status", "ok")
-	b.field("rdb_last_bgsave_time_sec", "-1")
-	b.field("rdb_current_bgsave_time_sec", "-1")
-	b.field("rdb_saves", "0")
+	var saveKeys int64
+	curSave := int64(-1)
+	if j := s.rdb.bgsave; j != nil {
+		for _, sz := range j.sizes {
+			saveKeys += int64(sz[0])
+		}
+		curSave = int64(time.Since(j.start).Seconds())
+	}
+	b.int("current_save_keys_total", saveKeys)
+	b.int("rdb_changes_since_last_save", s.dirty-s.rdb.dirtyAtSave)
+	b.field("rdb_bgsave_in_progress", boolDigit(s.rdb.bgsave != nil))
+	b.int("rdb_last_save_time", s.rdb.lastSave.Unix())
+	b.field("rdb_last_bgsave_status", okErr(s.rdb.lastBgsaveOK))
+	b.int("rdb_last_bgsave_time_sec", s.rdb.lastBgsaveSec)
+	b.int("rdb_current_bgsave_time_sec", curSave)
+	b.int("rdb_saves", s.rdb.saves)
 	b.field("rdb_last_cow_size", "0")
-	b.field("rdb_last_load_keys_expired", "0")
-	b.field("rdb_last_load_keys_loaded", "0")
+	b.int("rdb_last_load_keys_expired", s.rdb.expiredKeys)
+	b.int("rdb_last_load_keys_loaded", s.rdb.loadedKeys)
 	st := aof.Stats{LastRewriteOK: true, LastRewriteTimeSec: -1, CurrentRewriteTimeSec: -1}
 	if s.aof != nil {
 		st = s.aof.Stats()
 	}
 	b.field("aof_enabled", boolDigit(s.aof != nil))
 	b.field("aof_rewrite_in_progress", boolDigit(st.RewriteInProgress))
-	b.field("aof_rewrite_scheduled", "0")
+	b.field("aof_rewrite_scheduled", boolDigit(s.rdb.rewriteScheduled))
 	b.int("aof_last_rewrite_time_sec", st.LastRewriteTimeSec)
 	b.int("aof_current_rewrite_time_sec", st.CurrentRewriteTimeSec)
 	b.field("aof_last_bgrewrite_status", okErr(st.LastRewriteOK))

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/celerity/celerity/aof"
+	"github.com/celerity/celerity/aof/rdb"
 	"github.com/celerity/celerity/keyspace"
 )
 
@@ -78,12 +79,9 @@ func (s *Server) LoadData() error {
 	on := s.cfg.AppendOnly
 	opts := s.aofOptions()
 	dir := s.cfg.Dir
-	if on && s.cfg.AOFUseRDBPreamble {
-		s.log.Info().Msg("aof-use-rdb-preamble yes: Celerity writes AOF base files in the RESP format (no RDB preamble yet); Redis loads them alike")
-	}
 	s.mu.Unlock()
 	if !on {
-		return nil
+		return s.loadRDB()
 	}
 	a, plan, err := aof.Open(dir, opts)
 	if err != nil {
@@ -239,6 +237,9 @@ func (s *Server) waitPersisted(a *aof.AOF, off uint64) {
 // misconf returns the -MISCONF error write commands get while the AOF
 // cannot be written, or "".
 func (s *Server) misconf() string {
+	if s.rdb.denyWrites {
+		return errMisconfRDB
+	}
 	if s.aof == nil || s.aof.Healthy() {
 		return ""
 	}
@@ -287,6 +288,14 @@ type rewriteJob struct {
 	db    int    // database of the last SELECT in the base
 	cutMs int64  // keys expired at the cut are left out, as Redis does
 	done  bool
+
+	// With aof-use-rdb-preamble the base is an RDB: keys go through w,
+	// which flushes into buf (as sinkBuffer), instead of RESP commands.
+	w     *rdb.Writer
+	sink  sinkBuffer
+	v     rdb.Value
+	err   error // first encoding error
+	sizes [][2]uint64
 }
 
 // startRewrite starts BGREWRITEAOF. Engine lock held. It returns "" or the
@@ -294,6 +303,11 @@ type rewriteJob struct {
 func (s *Server) startRewrite() string {
 	if s.rewrite != nil {
 		return "ERR Background append only file rewriting already in progress"
+	}
+	if s.rdb.bgsave != nil {
+		// The one keyspace snapshot is the save's: the rewrite follows it.
+		s.rdb.rewriteScheduled = true
+		return ""
 	}
 	// What the unit propagated so far is in the dataset the snapshot
 	// sees: it belongs before the cut, or the replay would apply it twice.
@@ -304,6 +318,18 @@ func (s *Server) startRewrite() string {
 		return "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
 	}
 	j := &rewriteJob{s: s, rw: rw, db: -1, cutMs: s.ks.ClockNow()}
+	if s.cfg.AOFUseRDBPreamble {
+		// Redis's default: the base is an RDB (appendonly.aof.N.base.rdb),
+		// which Redis and Celerity load alike.
+		rw.RDBBase()
+		j.w = rdb.NewWriter(&j.sink, s.rdbWriterOptions())
+		j.err = j.w.Header(s.rdbAux(true))
+		j.sizes = make([][2]uint64, s.ks.NumDBs())
+		for i := range j.sizes {
+			db := s.ks.DB(i)
+			j.sizes[i] = [2]uint64{uint64(db.Len()), uint64(db.Expires())}
+		}
+	}
 	j.snap = s.ks.BeginSnapshot(j.emit)
 	s.rewrite = j
 	s.log.Info().Msg("Background append only file rewriting started")
@@ -323,10 +349,20 @@ func (j *rewriteJob) run() {
 		done := j.snap.Step(rewriteSlice)
 		if done {
 			j.snap.Close()
+			if j.w != nil && j.err == nil {
+				j.err = j.w.Finish()
+			}
 		}
-		data := j.buf
+		if j.w != nil {
+			j.buf, j.sink.b = j.sink.b, nil
+		}
+		data, err := j.buf, j.err
 		j.buf = nil
 		s.mu.Unlock()
+		if err != nil {
+			j.finish(err)
+			return
+		}
 		if len(data) > 0 {
 			if _, err := j.rw.Write(data); err != nil {
 				j.finish(err)
@@ -379,6 +415,19 @@ func (j *rewriteJob) abort() {
 func (j *rewriteJob) emit(db int, e *keyspace.Entry) {
 	at := e.ExpireAt()
 	if at != 0 && at < j.cutMs {
+		return
+	}
+	if j.w != nil {
+		if j.err != nil {
+			return
+		}
+		if db != j.db {
+			j.db = db
+			if j.err = j.w.SelectDB(db, j.sizes[db][0], j.sizes[db][1]); j.err != nil {
+				return
+			}
+		}
+		j.err = j.w.Key([]byte(e.Key()), at, entryValue(e, &j.v))
 		return
 	}
 	if db != j.db {
@@ -461,7 +510,7 @@ func (b *rewriteBatch) flush() {
 // auto-aof-rewrite-percentage of its base and auto-aof-rewrite-min-size.
 // Engine lock held.
 func (s *Server) rewriteCron() {
-	if s.aof == nil || s.rewrite != nil {
+	if s.aof == nil || s.childActive() {
 		return
 	}
 	pct := s.cfg.AutoAOFRewritePercentage
@@ -484,6 +533,9 @@ func bgrewriteaofCommand(c *Client) {
 		c.Error("ERR Background append only file rewriting is only available with appendonly yes")
 	case s.rewrite != nil:
 		c.Error("ERR Background append only file rewriting already in progress")
+	case s.rdb.bgsave != nil:
+		s.rdb.rewriteScheduled = true
+		c.Status("Background append only file rewriting scheduled")
 	default:
 		if msg := s.startRewrite(); msg != "" {
 			c.Error(msg)

@@ -22,7 +22,7 @@ import (
 // called directly on detached clients (no reactor, so wake is a no-op).
 func newPubSubTestServer(t testing.TB) *Server {
 	t.Helper()
-	s, err := NewServer(NewConfig(), Options{Logger: zerolog.Nop()})
+	s, err := NewServer(testConfig(t), Options{Logger: zerolog.Nop()})
 	require.NoError(t, err)
 	return s
 }

@@ -25,11 +25,20 @@ const (
 	testExtendToScript    = "\n    local token = redis.call('get', KEYS[1])\n    if not token or token ~= ARGV[1] then\n        return 0\n    end\n    local expiration = redis.call('pttl', KEYS[1])\n    if not expiration then\n        expiration = 0\n    end\n    if expiration < 0 then\n        return 0\n    end\n    redis.call('pexpire', KEYS[1], ARGV[2])\n    return 1\n"
 )
 
+// testConfig is the configuration of the package's test servers: Redis's
+// defaults, except that FLUSHALL, SHUTDOWN and save points write no
+// dump.rdb into the package's directory.
+func testConfig(t testing.TB) *Config {
+	cfg := NewConfig()
+	cfg.SavePoints, cfg.Dir = nil, t.TempDir()
+	return cfg
+}
+
 // newScriptTestServer returns an engine that is not serving: commands run
 // through processCommand on detached clients.
 func newScriptTestServer(t testing.TB) *Server {
 	t.Helper()
-	s, err := NewServer(NewConfig(), Options{Logger: zerolog.Nop()})
+	s, err := NewServer(testConfig(t), Options{Logger: zerolog.Nop()})
 	require.NoError(t, err)
 	return s
 }

@@ -90,7 +90,12 @@ type Server struct {
 	loading bool         // LoadData is replaying the AOF: -LOADING
 	load    loadProgress // INFO's loading_* fields
 	rewrite *rewriteJob  // BGREWRITEAOF in progress
-	exit    func(code int)
+	rdb     rdbState     // RDB snapshots (rdb.go)
+	// finalSave is what shutdown does about an RDB snapshot: save when
+	// save points are set (SIGTERM), save again only what changed since
+	// SHUTDOWN saved, or nothing (NOSAVE).
+	finalSave finalSaveMode
+	exit      func(code int)
 	// unitStart is when the next unit starts: set when the engine lock is
 	// taken for a batch and advanced by each command's end time.
 	unitStart time.Time
@@ -196,6 +201,7 @@ func NewServer(cfg *Config, opts Options) (*Server, error) {
 		exit:        opts.Exit,
 		manualClock: !sysClock,
 	}
+	s.rdb.lastSave, s.rdb.lastBgsaveOK, s.rdb.lastBgsaveSec = s.startTime, true, -1
 	if s.exit == nil {
 		s.exit = os.Exit
 	}
@@ -303,6 +309,7 @@ func (s *Server) shutdown() {
 	}
 	s.mu.Lock()
 	s.closeAOF()
+	s.finalRDBSave()
 	s.mu.Unlock()
 }
 

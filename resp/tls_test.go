@@ -27,6 +27,7 @@ func tlsServer(t *testing.T, pki *resptest.PKI, auth string, edits ...func(*resp
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
 	cfg := resp.NewConfig()
+	cfg.SavePoints, cfg.Dir = nil, t.TempDir() // no dump.rdb in the package
 	cfg.Port, cfg.TLSPort, cfg.Bind = 0, port, []string{"127.0.0.1"}
 	cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSCACertFile, cfg.TLSAuthClients = pki.ServerCert, pki.ServerKey, pki.CACert, auth
 	for _, edit := range edits {
@@ -169,6 +170,7 @@ func TestTLSConfigurationErrors(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := resp.NewConfig()
+			cfg.SavePoints, cfg.Dir = nil, t.TempDir()
 			cfg.Port, cfg.TLSPort, cfg.Bind = 0, 1, []string{"127.0.0.1"}
 			cfg.TLSCertFile, cfg.TLSKeyFile, cfg.TLSCACertFile = pki.ServerCert, pki.ServerKey, pki.CACert
 			tc.edit(cfg)

@@ -112,10 +112,11 @@ type Limits struct {
 	ListMaxListpackSize    int
 }
 
-// DefaultLimits are Redis 7.0's defaults for the thresholds.
+// DefaultLimits are redis-server 7.0.15's compiled-in defaults (its
+// redis.conf example says 128 hash entries; without a config it is 512).
 func DefaultLimits() Limits {
 	return Limits{
-		HashMaxListpackEntries: 128,
+		HashMaxListpackEntries: 512,
 		HashMaxListpackValue:   64,
 		ZSetMaxListpackEntries: 128,
 		ZSetMaxListpackValue:   64,

@@ -475,11 +475,13 @@ func wtBigCases() map[string]*Value {
 	var hs []string
 	for i := range 300 {
 		zs = append(zs, fmt.Sprintf("zmember-%d", i), float64(i%10)*1.25)
+	}
+	for i := range 600 { // past the 512 fields of the default limit
 		hs = append(hs, fmt.Sprintf("field-%d", i), strings.Repeat("v", i%40))
 	}
 	c["zset-300"] = wtZset(zs...)
 	c["zset-lp"] = wtZset(zs[:100]...)
-	c["hash-300"] = wtHash(hs...)
+	c["hash-600"] = wtHash(hs...)
 	c["hash-lp"] = wtHash(hs[:200]...)
 	c["hash-65-value"] = wtHash("a", wtRepeat('v', 65))
 	return c
@@ -489,7 +491,7 @@ func TestRestoreIntoOracle(t *testing.T) {
 	p := wtStart(t, "--rdbcompression", "yes")
 	opts := WriterOptions{Compress: true, Limits: DefaultLimits()}
 	encodings := map[string]string{"list-5000": "quicklist", "set-600": "hashtable", "set-600-ints": "hashtable",
-		"intset-500": "intset", "zset-300": "skiplist", "zset-lp": "listpack", "hash-300": "hashtable",
+		"intset-500": "intset", "zset-300": "skiplist", "zset-lp": "listpack", "hash-600": "hashtable",
 		"hash-lp": "listpack", "hash-65-value": "hashtable"}
 	for name, v := range wtBigCases() {
 		wtLoad(t, p, name, v)

@@ -51,12 +51,11 @@ func TestBadConfigIsFatalWithRedisMessage(t *testing.T) {
 	assert.Equal(t, 1, code)
 	assert.Equal(t, "\n*** FATAL CONFIG FILE ERROR (Redis 7.0.15) ***\nReading the configuration file, at line 3\n>>> 'foo-bar 1'\nBad directive or wrong number of arguments\n", errOut)
 
-	// A directive Celerity does not implement yet is refused, not ignored.
-	// (RDB save points: no RDB snapshots yet.)
-	_, errOut, code = runOnce(t, "", "--save", "900 1")
+	// Invalid save points get Redis's reason.
+	_, errOut, code = runOnce(t, "", "--save", "900")
 	assert.Equal(t, 1, code)
-	assert.Contains(t, errOut, ">>> 'save \"900 1\"'")
-	assert.Contains(t, errOut, "save points are not supported yet")
+	assert.Contains(t, errOut, ">>> 'save \"900\"'")
+	assert.Contains(t, errOut, "Invalid save parameters")
 
 	_, errOut, code = runOnce(t, "", "--port", "99999")
 	assert.Equal(t, 1, code)

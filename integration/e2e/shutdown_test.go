@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -39,33 +37,4 @@ func TestShutdownForms(t *testing.T) {
 			})
 		})
 	}
-}
-
-// TestShutdownSave documents the one difference: SHUTDOWN SAVE makes
-// Redis write dump.rdb and exit, while Celerity, which writes no RDB
-// snapshots, answers as Redis does when that save fails: an error, and the
-// server keeps running (the dataset is in the AOF; SHUTDOWN or SHUTDOWN
-// NOSAVE stop it).
-func TestShutdownSave(t *testing.T) {
-	forEachKind(t, func(t *testing.T, kind string) {
-		s := newAOFServer(t, kind, t.TempDir(), "everysec")
-		s.start()
-		c := dialT(t, s.addr())
-		c.must(t, "SET", "k", "v")
-		r, err := c.do("SHUTDOWN", "SAVE")
-		if kind == kindRedis {
-			require.Error(t, err, "Redis answered %v", r)
-			code, ok := s.waitExit(15 * time.Second)
-			require.True(t, ok)
-			assert.Equal(t, 0, code)
-			_, err := os.Stat(filepath.Join(s.dir, "dump.rdb"))
-			assert.NoError(t, err, "Redis saved dump.rdb")
-			return
-		}
-		require.NoError(t, err)
-		assert.Equal(t, "-ERR Errors trying to SHUTDOWN. Check logs.", r.String())
-		assert.Contains(t, s.logText(), "Error trying to save the DB")
-		assert.Equal(t, "v", c.must(t, "GET", "k").str)
-		s.term()
-	})
 }

@@ -81,13 +81,9 @@ func TestRedisCliBigkeys(t *testing.T) {
 	}
 }
 
-// --memkeys needs MEMORY USAGE; until the server has it the test says so
-// and skips (it turns itself on when MEMORY exists).
+// --memkeys samples MEMORY USAGE of every key.
 func TestRedisCliMemkeys(t *testing.T) {
 	s := toolServer(t)
-	if r := dial(t, s.addr()).do("MEMORY", "USAGE", "s:str"); strings.HasPrefix(r, "ERR unknown command") {
-		t.Skip("MEMORY USAGE is not implemented yet (issue 7's MEMORY part): redis-cli --memkeys cannot run")
-	}
 	out := cli(t, s, "--memkeys")
 	assert.Contains(t, out, "Sampled 6 keys in the keyspace!")
 	assert.Regexp(t, `Biggest   list found '"l:list"' has [0-9]+ bytes`, out)

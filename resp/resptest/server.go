@@ -35,6 +35,10 @@ func NewServer(tb testing.TB, opts ...Option) *Server {
 	tb.Helper()
 	cfg := resp.NewConfig()
 	cfg.Bind = []string{"127.0.0.1"}
+	// Test servers save no snapshots unless a test asks (WithConfig): at
+	// shutdown, save points would write dump.rdb into the package's
+	// directory.
+	cfg.SavePoints = nil
 	o := resp.Options{Logger: zerolog.Nop()}
 	for _, opt := range opts {
 		opt(cfg, &o)
