@@ -1,11 +1,7 @@
 package aof_test
 
 import (
-	"bufio"
 	"bytes"
-	"errors"
-	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -18,179 +14,41 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/celerity/celerity/aof"
+	"github.com/celerity/celerity/aof/internal/oracle"
 )
 
 // The oracle for file formats is Debian's redis-server 7.0.15. These tests
 // skip when it is missing, unless REQUIRE_REDIS=1.
 
-func needRedis(t *testing.T, bin string) string {
-	t.Helper()
-	p, err := exec.LookPath(bin)
-	if err != nil {
-		if os.Getenv("REQUIRE_REDIS") == "1" {
-			t.Fatalf("%s not found and REQUIRE_REDIS=1", bin)
-		}
-		t.Skipf("%s not installed", bin)
-	}
-	return p
-}
-
-type redisProc struct {
-	cmd  *exec.Cmd
-	conn net.Conn
-	r    *bufio.Reader
-	log  string
-}
-
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	require.NoError(t, err)
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
 // startRedis runs redis-server on dir with the AOF enabled, RESP bases.
-func startRedis(t *testing.T, dir string, extra ...string) *redisProc {
+func startRedis(t *testing.T, dir string, extra ...string) *oracle.Proc {
 	t.Helper()
-	bin := needRedis(t, "redis-server")
-	port := freePort(t)
-	logPath := filepath.Join(t.TempDir(), "redis.log")
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--dir", dir,
-		"--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--save", "", "--logfile", logPath,
-		"--daemonize", "no"}, extra...)
-	cmd := exec.Command(bin, args...)
-	require.NoError(t, cmd.Start())
-	p := &redisProc{cmd: cmd, log: logPath}
-	t.Cleanup(func() {
-		if p.cmd.ProcessState == nil {
-			_ = p.cmd.Process.Kill()
-			_ = p.cmd.Wait()
-		}
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", port))
-		if err == nil {
-			p.conn, p.r = c, bufio.NewReader(c)
-			if rep, err := p.do("PING"); err == nil && rep == "PONG" {
-				return p
-			}
-			c.Close()
-		}
-		if time.Now().After(deadline) {
-			logText, _ := os.ReadFile(logPath)
-			t.Fatalf("redis-server did not start: %s", logText)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (p *redisProc) do(args ...string) (any, error) {
-	if _, err := p.conn.Write(enc(args...)); err != nil {
-		return nil, err
-	}
-	return readReply(p.r)
-}
-
-func (p *redisProc) must(t *testing.T, args ...string) any {
-	t.Helper()
-	rep, err := p.do(args...)
-	require.NoError(t, err, "%v", args)
-	if e, ok := rep.(error); ok {
-		t.Fatalf("%v: %v", args, e)
-	}
-	return rep
-}
-
-// shutdown stops the server the way an operator does and waits for exit.
-func (p *redisProc) shutdown(t *testing.T) string {
-	t.Helper()
-	_, _ = p.do("SHUTDOWN")
-	done := make(chan error, 1)
-	go func() { done <- p.cmd.Wait() }()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("redis-server did not exit")
-	}
-	b, _ := os.ReadFile(p.log)
-	return string(b)
-}
-
-func readReply(r *bufio.Reader) (any, error) {
-	line, err := r.ReadString('\n')
-	if err != nil {
-		return nil, err
-	}
-	line = strings.TrimSuffix(line, "\r\n")
-	switch line[0] {
-	case '+':
-		return line[1:], nil
-	case '-':
-		return errors.New(line[1:]), nil
-	case ':':
-		return strconv.ParseInt(line[1:], 10, 64)
-	case '$':
-		n, _ := strconv.Atoi(line[1:])
-		if n < 0 {
-			return nil, nil
-		}
-		b := make([]byte, n+2)
-		if _, err := readFull(r, b); err != nil {
-			return nil, err
-		}
-		return string(b[:n]), nil
-	case '*':
-		n, _ := strconv.Atoi(line[1:])
-		out := make([]any, 0, max(n, 0))
-		for i := 0; i < n; i++ {
-			v, err := readReply(r)
-			if err != nil {
-				return nil, err
-			}
-			out = append(out, v)
-		}
-		return out, nil
-	}
-	return nil, fmt.Errorf("bad reply %q", line)
-}
-
-func readFull(r *bufio.Reader, b []byte) (int, error) {
-	n := 0
-	for n < len(b) {
-		m, err := r.Read(b[n:])
-		n += m
-		if err != nil {
-			return n, err
-		}
-	}
-	return n, nil
+	return oracle.Start(t, dir, append([]string{"--appendonly", "yes", "--aof-use-rdb-preamble", "no", "--save", ""}, extra...)...)
 }
 
 // dumpRedis reads the whole dataset into a model (strings, lists, hashes).
-func dumpRedis(t *testing.T, p *redisProc) string {
+func dumpRedis(t *testing.T, p *oracle.Proc) string {
 	t.Helper()
 	m := newModel()
 	for db := 0; db < 16; db++ {
-		p.must(t, "SELECT", strconv.Itoa(db))
-		keys := p.must(t, "KEYS", "*").([]any)
+		p.Must(t, "SELECT", strconv.Itoa(db))
+		keys := p.Must(t, "KEYS", "*").([]any)
 		m.db = db
 		d := m.cur()
 		for _, k := range keys {
 			key := k.(string)
-			switch p.must(t, "TYPE", key) {
+			switch p.Must(t, "TYPE", key) {
 			case "string":
-				d[key] = p.must(t, "GET", key)
+				d[key] = p.Must(t, "GET", key)
 			case "list":
 				var l []string
-				for _, v := range p.must(t, "LRANGE", key, "0", "-1").([]any) {
+				for _, v := range p.Must(t, "LRANGE", key, "0", "-1").([]any) {
 					l = append(l, v.(string))
 				}
 				d[key] = l
 			case "hash":
 				h := map[string]string{}
-				kv := p.must(t, "HGETALL", key).([]any)
+				kv := p.Must(t, "HGETALL", key).([]any)
 				for i := 0; i+1 < len(kv); i += 2 {
 					h[kv[i].(string)] = kv[i+1].(string)
 				}
@@ -246,7 +104,7 @@ func writeOurAOF(t *testing.T, dir string) ([][]string, int64) {
 }
 
 func TestInteropRedisCheckAOFAcceptsOurDirectory(t *testing.T) {
-	bin := needRedis(t, "redis-check-aof")
+	bin := oracle.Need(t, "redis-check-aof")
 	dir := osDir(t)
 	writeOurAOF(t, dir)
 	man := filepath.Join(dir, "appendonlydir", "appendonly.aof.manifest")
@@ -262,11 +120,11 @@ func TestInteropRedisLoadsOurDirectory(t *testing.T) {
 	r := startRedis(t, dir)
 	want := newModel().applyAll(t, applied).dump()
 	assert.Equal(t, want, dumpRedis(t, r))
-	r.must(t, "SELECT", "0")
-	assert.EqualValues(t, 6, r.must(t, "DBSIZE")) // k l b c l2 d (a was deleted)
-	pttl := r.must(t, "PTTL", "k").(int64)
+	r.Must(t, "SELECT", "0")
+	assert.EqualValues(t, 6, r.Must(t, "DBSIZE")) // k l b c l2 d (a was deleted)
+	pttl := r.Must(t, "PTTL", "k").(int64)
 	assert.InDelta(t, float64(time.Until(time.UnixMilli(pxat)).Milliseconds()), float64(pttl), 60_000)
-	log := r.shutdown(t)
+	log := r.Shutdown(t)
 	assert.NotContains(t, log, "Truncating")
 	assert.Contains(t, log, "DB loaded from append only file")
 	// Redis opened our last incr file for appending, and left the files
@@ -284,20 +142,20 @@ func TestInteropWeLoadRedisDirectory(t *testing.T) {
 		{"SELECT", "2"}, {"HSET", "h", "f", "v"}, {"MULTI"}, {"INCR", "n"}, {"INCR", "n"}, {"EXEC"},
 	}
 	for _, c := range before {
-		r.must(t, c...)
+		r.Must(t, c...)
 	}
-	r.must(t, "BGREWRITEAOF")
+	r.Must(t, "BGREWRITEAOF")
 	require.Eventually(t, func() bool {
-		info := r.must(t, "INFO", "persistence").(string)
+		info := r.Must(t, "INFO", "persistence").(string)
 		return strings.Contains(info, "aof_rewrite_in_progress:0") && strings.Contains(info, "aof_rewrite_scheduled:0") &&
 			strings.Contains(info, "aof_rewrites:1")
 	}, 10*time.Second, 20*time.Millisecond)
 	after := [][]string{{"SET", "after", "1"}, {"SELECT", "0"}, {"RPUSH", "l", "w"}, {"LPUSH", "l2", "a"}, {"DEL", "a"}}
 	for _, c := range after {
-		r.must(t, c...)
+		r.Must(t, c...)
 	}
 	want := dumpRedis(t, r)
-	r.shutdown(t)
+	r.Shutdown(t)
 
 	a, plan, err := aof.Open(dir, aof.Options{})
 	require.NoError(t, err)
@@ -327,9 +185,9 @@ func TestInteropWeLoadRedisDirectory(t *testing.T) {
 	require.NoError(t, a.WaitWritten(a.Append(encAll([]string{"SELECT", "0"}, []string{"SET", "ours", "1"}))))
 	require.NoError(t, a.Close())
 	r = startRedis(t, dir)
-	r.must(t, "SELECT", "0")
-	assert.Equal(t, "1", r.must(t, "GET", "ours"))
-	r.shutdown(t)
+	r.Must(t, "SELECT", "0")
+	assert.Equal(t, "1", r.Must(t, "GET", "ours"))
+	r.Shutdown(t)
 }
 
 // Redis 7.0.15 upgrades a pre-7.0 appendonly.aof; we read its result, and
@@ -341,7 +199,7 @@ func TestInteropUpgradeMatchesRedis(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(d, "appendonly.aof"), old, 0o644))
 	}
 	r := startRedis(t, theirs)
-	r.shutdown(t)
+	r.Shutdown(t)
 	a, cmds := openStart(t, ours, aof.Options{})
 	require.NoError(t, a.Close())
 	assert.Equal(t, [][]string{{"SELECT", "0"}, {"SET", "k", "v"}}, cmds)
@@ -351,8 +209,8 @@ func TestInteropUpgradeMatchesRedis(t *testing.T) {
 	_, err := os.Stat(filepath.Join(ours, "appendonly.aof"))
 	assert.True(t, os.IsNotExist(err))
 	r = startRedis(t, ours)
-	assert.Equal(t, "v", r.must(t, "GET", "k"))
-	r.shutdown(t)
+	assert.Equal(t, "v", r.Must(t, "GET", "k"))
+	r.Shutdown(t)
 }
 
 // A torn tail Redis would truncate, we truncate at the same offset.
@@ -366,7 +224,7 @@ func TestInteropTornTailSameOffsetAsRedis(t *testing.T) {
 		require.NoError(t, os.WriteFile(filepath.Join(d, "appendonlydir", "appendonly.aof.1.incr.aof"), cut, 0o644))
 	}
 	r := startRedis(t, theirs)
-	r.shutdown(t)
+	r.Shutdown(t)
 	a, _ := openStart(t, ours, aof.Options{})
 	require.NoError(t, a.Close())
 	got := readOS(t, ours, "appendonlydir", "appendonly.aof.1.incr.aof")

@@ -291,7 +291,7 @@ func (s *Server) infoPersistence(b *infoBuilder) {
 	var saveKeys int64
 	curSave := int64(-1)
 	if j := s.rdb.bgsave; j != nil {
-		for _, sz := range j.sizes {
+		for _, sz := range j.enc.sizes {
 			saveKeys += int64(sz[0])
 		}
 		curSave = int64(time.Since(j.start).Seconds())

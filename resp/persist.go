@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/celerity/celerity/aof"
-	"github.com/celerity/celerity/aof/rdb"
 	"github.com/celerity/celerity/keyspace"
 )
 
@@ -289,13 +288,9 @@ type rewriteJob struct {
 	cutMs int64  // keys expired at the cut are left out, as Redis does
 	done  bool
 
-	// With aof-use-rdb-preamble the base is an RDB: keys go through w,
-	// which flushes into buf (as sinkBuffer), instead of RESP commands.
-	w     *rdb.Writer
-	sink  sinkBuffer
-	v     rdb.Value
-	err   error // first encoding error
-	sizes [][2]uint64
+	// enc encodes the base as an RDB (aof-use-rdb-preamble yes) instead
+	// of RESP commands in buf.
+	enc *rdbStream
 }
 
 // startRewrite starts BGREWRITEAOF. Engine lock held. It returns "" or the
@@ -322,13 +317,7 @@ func (s *Server) startRewrite() string {
 		// Redis's default: the base is an RDB (appendonly.aof.N.base.rdb),
 		// which Redis and Celerity load alike.
 		rw.RDBBase()
-		j.w = rdb.NewWriter(&j.sink, s.rdbWriterOptions())
-		j.err = j.w.Header(s.rdbAux(true))
-		j.sizes = make([][2]uint64, s.ks.NumDBs())
-		for i := range j.sizes {
-			db := s.ks.DB(i)
-			j.sizes[i] = [2]uint64{uint64(db.Len()), uint64(db.Expires())}
-		}
+		j.enc = s.newRDBStream(true)
 	}
 	j.snap = s.ks.BeginSnapshot(j.emit)
 	s.rewrite = j
@@ -349,14 +338,14 @@ func (j *rewriteJob) run() {
 		done := j.snap.Step(rewriteSlice)
 		if done {
 			j.snap.Close()
-			if j.w != nil && j.err == nil {
-				j.err = j.w.Finish()
+			if j.enc != nil {
+				j.enc.finish()
 			}
 		}
-		if j.w != nil {
-			j.buf, j.sink.b = j.sink.b, nil
+		data, err := j.buf, error(nil)
+		if j.enc != nil {
+			data, err = j.enc.take(nil)
 		}
-		data, err := j.buf, j.err
 		j.buf = nil
 		s.mu.Unlock()
 		if err != nil {
@@ -417,17 +406,8 @@ func (j *rewriteJob) emit(db int, e *keyspace.Entry) {
 	if at != 0 && at < j.cutMs {
 		return
 	}
-	if j.w != nil {
-		if j.err != nil {
-			return
-		}
-		if db != j.db {
-			j.db = db
-			if j.err = j.w.SelectDB(db, j.sizes[db][0], j.sizes[db][1]); j.err != nil {
-				return
-			}
-		}
-		j.err = j.w.Key([]byte(e.Key()), at, entryValue(e, &j.v))
+	if j.enc != nil {
+		j.enc.key(db, e, at)
 		return
 	}
 	if db != j.db {

@@ -270,20 +270,27 @@ func (s *Server) rdbSave() error {
 type bgsaveJob struct {
 	s          *Server
 	snap       *keyspace.Snapshot
-	w          *rdb.Writer
-	sink       sinkBuffer // the writer's output not yet in the file (lock)
+	enc        *rdbStream
 	spare      []byte
 	f          *os.File
 	tmp        string
 	dir, name  string // where it goes, as of the start
-	db         int    // database of the last SELECTDB written
-	sizes      [][2]uint64
 	start      time.Time
 	dirtyAtCut int64
 	keys       int64 // emitted since the last step (rdb-key-save-delay)
-	err        error // first encoding error (lock)
-	v          rdb.Value
 	done       bool
+}
+
+// rdbStream encodes a snapshot as an RDB file into memory, key by key
+// under the engine lock, for a job that writes the bytes outside it:
+// BGSAVE's dump and the AOF rewrite's RDB base. The first error sticks.
+type rdbStream struct {
+	w     *rdb.Writer
+	sink  sinkBuffer // what the writer flushed, not yet taken
+	v     rdb.Value  // reused between keys
+	db    int        // database of the last SELECTDB written
+	sizes [][2]uint64
+	err   error
 }
 
 // sinkBuffer collects what the writer flushes.
@@ -292,6 +299,50 @@ type sinkBuffer struct{ b []byte }
 func (b *sinkBuffer) Write(p []byte) (int, error) {
 	b.b = append(b.b, p...)
 	return len(p), nil
+}
+
+// newRDBStream starts an RDB with the header and each database's sizes as
+// of now (the cut). Engine lock held.
+func (s *Server) newRDBStream(aofBase bool) *rdbStream {
+	st := &rdbStream{db: -1, sizes: make([][2]uint64, s.ks.NumDBs())}
+	for i := range st.sizes {
+		db := s.ks.DB(i)
+		st.sizes[i] = [2]uint64{uint64(db.Len()), uint64(db.Expires())}
+	}
+	st.w = rdb.NewWriter(&st.sink, s.rdbWriterOptions())
+	st.err = st.w.Header(s.rdbAux(aofBase))
+	return st
+}
+
+// key encodes one key of database db, as of the cut, expiring at at (0:
+// never). A write can emit a key of any database before the snapshot's
+// walk gets there, so SELECTDB is repeated whenever the database changes.
+func (st *rdbStream) key(db int, e *keyspace.Entry, at int64) {
+	if st.err != nil {
+		return
+	}
+	if db != st.db {
+		st.db = db
+		if st.err = st.w.SelectDB(db, st.sizes[db][0], st.sizes[db][1]); st.err != nil {
+			return
+		}
+	}
+	st.err = st.w.Key([]byte(e.Key()), at, entryValue(e, &st.v))
+}
+
+// finish writes the trailer (EOF and checksum).
+func (st *rdbStream) finish() {
+	if st.err == nil {
+		st.err = st.w.Finish()
+	}
+}
+
+// take returns the bytes encoded so far and the first error; the stream
+// goes on in spare's storage.
+func (st *rdbStream) take(spare []byte) ([]byte, error) {
+	data := st.sink.b
+	st.sink.b = spare[:0]
+	return data, st.err
 }
 
 // startBgsave starts a background save. Engine lock held. It returns ""
@@ -307,15 +358,8 @@ func (s *Server) startBgsave() string {
 		// status and -MISCONF follow as they would.
 		return ""
 	}
-	j := &bgsaveJob{s: s, f: f, tmp: tmp, dir: s.cfg.Dir, name: s.cfg.DBFilename, db: -1,
-		start: time.Now(), dirtyAtCut: s.dirty}
-	j.w = rdb.NewWriter(&j.sink, s.rdbWriterOptions())
-	j.err = j.w.Header(s.rdbAux(false))
-	j.sizes = make([][2]uint64, s.ks.NumDBs())
-	for i := range j.sizes {
-		db := s.ks.DB(i)
-		j.sizes[i] = [2]uint64{uint64(db.Len()), uint64(db.Expires())}
-	}
+	j := &bgsaveJob{s: s, f: f, tmp: tmp, dir: s.cfg.Dir, name: s.cfg.DBFilename,
+		start: time.Now(), dirtyAtCut: s.dirty, enc: s.newRDBStream(false)}
 	j.snap = s.ks.BeginSnapshot(j.emit)
 	s.rdb.bgsave = j
 	s.rdb.bgsaveScheduled = false
@@ -327,18 +371,7 @@ func (s *Server) startBgsave() string {
 // emit encodes one key as of the cut. Engine lock held; called from Step
 // or from a write about to change the key.
 func (j *bgsaveJob) emit(db int, e *keyspace.Entry) {
-	if j.err != nil {
-		return
-	}
-	if db != j.db {
-		// A write can emit a key of any database before the walk gets
-		// there: SELECTDB is repeated whenever the database changes.
-		j.db = db
-		if j.err = j.w.SelectDB(db, j.sizes[db][0], j.sizes[db][1]); j.err != nil {
-			return
-		}
-	}
-	j.err = j.w.Key([]byte(e.Key()), e.ExpireAt(), entryValue(e, &j.v))
+	j.enc.key(db, e, e.ExpireAt())
 	j.keys++
 }
 
@@ -357,13 +390,9 @@ func (j *bgsaveJob) run() {
 		done := j.snap.Step(rewriteSlice)
 		if done {
 			j.snap.Close()
-			if j.err == nil {
-				j.err = j.w.Finish()
-			}
+			j.enc.finish()
 		}
-		err := j.err
-		data := j.sink.b
-		j.sink.b = j.spare[:0]
+		data, err := j.enc.take(j.spare)
 		keys := j.keys
 		j.keys = 0
 		s.mu.Unlock()
