@@ -2,6 +2,7 @@ package integration
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"os/exec"
@@ -14,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/celerity/celerity/aof"
+	"github.com/celerity/celerity/aof/rdb"
 	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/resptest"
 )
@@ -70,6 +72,12 @@ func TestDiffAOFPropagation(t *testing.T) {
 	}
 }
 
+// restorePayload is DUMP's payload of the string "v" (RDB version 10).
+var restorePayload = func() string {
+	body := []byte("\x00\x01v\x0a\x00")
+	return string(binary.LittleEndian.AppendUint64(body, rdb.Checksum(0, body)))
+}()
+
 type aofPropCase struct {
 	name string
 	run  func(p *aofPair)
@@ -113,6 +121,10 @@ func aofPropCases() []aofPropCase {
 			c("zadd", "z", "9", "i"), c("bzmpop", "0", "1", "z", "max", "count", "10"),
 			c("rpush", "l", "1"), c("lmpop", "1", "l", "left", "count", "10"),
 			c("rpush", "l", "1"), c("blmpop", "0", "1", "l", "left", "count", "10")),
+		seq("restore", c("restore", "r1", "0", restorePayload), c("restore", "r2", "100000", restorePayload),
+			c("restore", "r2", "100000", restorePayload, "replace"), c("restore", "r3", "99999999999999", restorePayload, "absttl"),
+			c("restore", "r2", "1", restorePayload, "absttl", "replace"), c("restore", "r4", "1", restorePayload, "absttl"),
+			c("restore", "r1", "0", restorePayload, "idletime", "10", "replace"), c("dump", "r1")),
 		seq("databases", c("select", "3"), c("set", "w", "1"), c("select", "0"), c("set", "w", "2"),
 			c("move", "w", "5"), c("select", "5"), c("rename", "w", "w2"), c("copy", "w2", "w3"), c("select", "0"),
 			c("swapdb", "0", "1"), c("flushdb"), c("flushall"), c("flushall")),
