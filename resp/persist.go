@@ -80,12 +80,15 @@ func (s *Server) LoadData() error {
 	dir := s.cfg.Dir
 	s.mu.Unlock()
 	if !on {
-		return s.loadRDB()
+		_, err := s.loadRDB()
+		return err
 	}
 	a, plan, err := aof.Open(dir, opts)
 	if err != nil {
 		return err
 	}
+	// No AOF yet: a dump.rdb next to it is imported (see importRDB).
+	fresh := len(plan.Files()) == 0
 	start := time.Now()
 	var total int64
 	for _, f := range plan.Files() {
@@ -165,14 +168,54 @@ func (s *Server) LoadData() error {
 	if before+sizes[curFile] > 0 {
 		s.log.Info().Msg(fmt.Sprintf("DB loaded from append only file: %.3f seconds", time.Since(start).Seconds()))
 	}
+	imported := false
+	if fresh {
+		if imported, err = s.loadRDB(); err != nil {
+			return err
+		}
+	}
 	if err := a.Start(); err != nil {
 		return err
 	}
 	s.mu.Lock()
 	s.aof = a
 	s.prop = propagator{on: true, selDB: -1}
+	s.mu.Unlock()
+	if imported {
+		if err := s.importRDB(); err != nil {
+			return err
+		}
+	}
+	s.mu.Lock()
 	s.loading = false
 	s.mu.Unlock()
+	return nil
+}
+
+// importRDB makes a dump.rdb loaded at start-up the first base of a new
+// AOF, before clients are served. Redis 7.0 ignores dump.rdb when
+// appendonly is yes and no AOF exists yet: it starts empty, and its next
+// save overwrites the dump with the empty dataset (redis#837), which is
+// what the seed's "copy dump.rdb into /data" restore does to a server run
+// with --appendonly yes. Celerity loads the dump instead and rewrites it
+// into the AOF at once, so the restored keys are durable in the AOF before
+// anything else is accepted.
+func (s *Server) importRDB() error {
+	s.log.Warn().Msg("appendonly yes and no AOF yet: the keys of " + s.cfg.DBFilename +
+		" were loaded and are written as the first AOF base (Redis 7.0 would start empty here)")
+	s.lock()
+	msg := s.startRewrite()
+	j := s.rewrite
+	s.mu.Unlock()
+	if msg != "" || j == nil {
+		//lint:ignore ST1005 logged as the reason the server does not start, like Redis's lines
+		return fmt.Errorf("Can't write the imported %s into the AOF: %s", s.cfg.DBFilename, msg)
+	}
+	<-j.finished
+	if st := s.aof.Stats(); !st.LastRewriteOK {
+		//lint:ignore ST1005 logged as the reason the server does not start, like Redis's lines
+		return fmt.Errorf("Can't write the imported %s into the AOF: the rewrite failed", s.cfg.DBFilename)
+	}
 	return nil
 }
 
@@ -287,6 +330,8 @@ type rewriteJob struct {
 	db    int    // database of the last SELECT in the base
 	cutMs int64  // keys expired at the cut are left out, as Redis does
 	done  bool
+	// finished is closed when the rewrite ended, whatever the outcome.
+	finished chan struct{}
 
 	// enc encodes the base as an RDB (aof-use-rdb-preamble yes) instead
 	// of RESP commands in buf.
@@ -312,7 +357,7 @@ func (s *Server) startRewrite() string {
 		s.log.Warn().Err(err).Msg("Can't rewrite append only file in background")
 		return "ERR Can't execute an AOF background rewriting. Please check the server logs for more information."
 	}
-	j := &rewriteJob{s: s, rw: rw, db: -1, cutMs: s.ks.ClockNow()}
+	j := &rewriteJob{s: s, rw: rw, db: -1, cutMs: s.ks.ClockNow(), finished: make(chan struct{})}
 	if s.cfg.AOFUseRDBPreamble {
 		// Redis's default: the base is an RDB (appendonly.aof.N.base.rdb),
 		// which Redis and Celerity load alike.
@@ -374,6 +419,7 @@ func (j *rewriteJob) finish(err error) {
 		return
 	}
 	j.done = true
+	close(j.finished)
 	j.snap.Close()
 	if s.rewrite == j {
 		s.rewrite = nil
@@ -392,6 +438,7 @@ func (j *rewriteJob) abort() {
 		return
 	}
 	j.done = true
+	close(j.finished)
 	j.snap.Close()
 	j.rw.Abort()
 	j.s.rewrite = nil

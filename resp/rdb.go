@@ -559,43 +559,47 @@ func lastsaveCommand(c *Client) { c.Int(c.srv.rdb.lastSave.Unix()) }
 
 // ---- loading ----
 
-// loadRDB loads dbfilename at start-up (appendonly no), while clients get
-// -LOADING. A missing file is no error; a damaged one is.
-func (s *Server) loadRDB() error {
+// loadRDB loads dbfilename at start-up, while clients get -LOADING (set
+// here unless the caller is loading already). A missing file is no error
+// (found is false); a damaged one is.
+func (s *Server) loadRDB() (found bool, err error) {
 	s.mu.Lock()
 	path := filepath.Join(s.cfg.Dir, s.cfg.DBFilename)
 	s.mu.Unlock()
 	f, err := os.Open(path)
 	if err != nil {
 		if os.IsNotExist(err) {
-			return nil
+			return false, nil
 		}
 		//lint:ignore ST1005 logged as the reason the server does not start, like Redis's lines
-		return fmt.Errorf("Fatal error loading the DB: %s. Exiting.", syscallErrText(err))
+		return false, fmt.Errorf("Fatal error loading the DB: %s. Exiting.", syscallErrText(err))
 	}
 	defer f.Close()
 	st, _ := f.Stat()
 	start := time.Now()
 	s.mu.Lock()
+	own := !s.loading
 	s.loading = true
 	s.load = loadProgress{start: start, total: st.Size()}
 	s.ks.SetLoading(true)
 	s.mu.Unlock()
-	defer func() {
-		s.mu.Lock()
-		s.ks.SetLoading(false)
-		s.loading = false
-		s.mu.Unlock()
-	}()
+	if own {
+		defer func() {
+			s.mu.Lock()
+			s.ks.SetLoading(false)
+			s.loading = false
+			s.mu.Unlock()
+		}()
+	}
 	cr := &countingReader{r: f}
-	loaded, expired, err := s.loadRDBStream(cr, "", func() { s.load.done = cr.n })
+	loaded, expired, err := s.loadRDBStream(cr, func() { s.load.done = cr.n })
 	if err != nil {
 		//lint:ignore ST1005 logged as the reason the server does not start, like Redis's lines
-		return fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. (%v)", err)
+		return true, fmt.Errorf("Short read or OOM loading DB. Unrecoverable error, aborting now. (%v)", err)
 	}
 	s.log.Info().Msg(fmt.Sprintf("Done loading RDB, keys loaded: %d, keys expired: %d.", loaded, expired))
 	s.log.Info().Msg(fmt.Sprintf("DB loaded from disk: %.3f seconds", time.Since(start).Seconds()))
-	return nil
+	return true, nil
 }
 
 // countingReader counts the bytes read (INFO's loading progress).
@@ -613,8 +617,7 @@ func (c *countingReader) Read(p []byte) (int, error) {
 // loadRDBStream reads an RDB from r into the keyspace, taking the engine
 // lock per slice of keys; progress runs under the lock after each slice.
 // Keys already expired are dropped and counted, as a Redis master does.
-// what names the file in log lines ("" for dbfilename).
-func (s *Server) loadRDBStream(r io.Reader, what string, progress func()) (loaded, expired int64, err error) {
+func (s *Server) loadRDBStream(r io.Reader, progress func()) (loaded, expired int64, err error) {
 	rd, err := rdb.NewReader(r)
 	if err != nil {
 		return 0, 0, err
@@ -632,7 +635,7 @@ func (s *Server) loadRDBStream(r io.Reader, what string, progress func()) (loade
 			}
 			if !logged {
 				logged = true
-				s.logRDBAux(rd.Aux(), what)
+				s.logRDBAux(rd.Aux())
 			}
 			if rec.DB < 0 || rec.DB >= s.ks.NumDBs() {
 				err = fmt.Errorf("FATAL: Data file was created with a Redis server configured to handle more than %d databases. Exiting", s.ks.NumDBs())
@@ -660,7 +663,7 @@ func (s *Server) loadRDBStream(r io.Reader, what string, progress func()) (loade
 		s.mu.Unlock()
 		if err == io.EOF {
 			if !logged {
-				s.logRDBAux(rd.Aux(), what)
+				s.logRDBAux(rd.Aux())
 			}
 			return loaded, expired, nil
 		}
@@ -671,7 +674,7 @@ func (s *Server) loadRDBStream(r io.Reader, what string, progress func()) (loade
 }
 
 // logRDBAux logs what Redis logs of a file's header.
-func (s *Server) logRDBAux(aux []rdb.Aux, what string) {
+func (s *Server) logRDBAux(aux []rdb.Aux) {
 	for _, a := range aux {
 		switch a.Key {
 		case "redis-ver":

@@ -337,3 +337,40 @@ func TestFlushallWithSavePointsSaves(t *testing.T) {
 		s.term()
 	})
 }
+
+// TestRestoreDumpUnderAppendonly: the seed restores by copying dump.rdb
+// into /data, and runs the server with --appendonly yes. With no AOF yet,
+// redis-server 7.0.15 ignores the dump and starts empty (recorded here as
+// the hazard it is: its next save would overwrite the backup); Celerity
+// loads it and writes it as the first AOF base before serving, so the
+// keys survive a restart without the dump.
+func TestRestoreDumpUnderAppendonly(t *testing.T) {
+	src := rdbServer(t, kindRedis, t.TempDir())
+	src.start()
+	c := dialT(t, src.addr())
+	snapshotDataset(t, c)
+	want := dumpDataset(t, c)
+	c.must(t, "SAVE")
+	backup, err := os.ReadFile(filepath.Join(src.dir, "dump.rdb"))
+	require.NoError(t, err)
+	src.term()
+
+	forEachKind(t, func(t *testing.T, kind string) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "dump.rdb"), backup, 0o644))
+		s := newAOFServer(t, kind, dir, "everysec")
+		s.start()
+		sc := dialT(t, s.addr())
+		if kind == kindRedis {
+			assert.Equal(t, int64(0), sc.must(t, "DBSIZE").num, "redis-server 7.0.15 ignores dump.rdb under appendonly yes")
+			return
+		}
+		compareDatasets(t, want, dumpDataset(t, sc), 5*time.Second)
+		assert.Contains(t, s.logText(), "were loaded and are written as the first AOF base")
+		s.term()
+		require.NoError(t, os.Remove(filepath.Join(dir, "dump.rdb")))
+		s.start()
+		compareDatasets(t, want, dumpDataset(t, dialT(t, s.addr())), 5*time.Second)
+		s.term()
+	})
+}
