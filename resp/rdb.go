@@ -727,7 +727,8 @@ func (s *Server) createFromRDB(db *keyspace.DB, key []byte, v *rdb.Value) *keysp
 		}
 		return db.SetAggregate(key, keyspace.TypeHash, h)
 	default:
-		return db.SetString(key, v.Str, keyspace.StringEncoding(v.Str), false)
+		// The decoder's slices are the caller's: no copy.
+		return db.SetStringOwned(key, v.Str, keyspace.StringEncoding(v.Str), false)
 	}
 }
 
