@@ -654,6 +654,9 @@ func (s *Server) loadRDBStream(r io.Reader, progress func()) (loaded, expired in
 			if rec.ExpireAt != 0 {
 				db.SetExpire(e, rec.ExpireAt)
 			}
+			// Saved under an LRU or LFU policy: the idle time or counter
+			// carries over, as Redis's loader keeps it.
+			s.ks.SetAccess(e, rec.Idle, rec.Freq)
 			loaded++
 		}
 		if progress != nil {
