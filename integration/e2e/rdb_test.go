@@ -374,3 +374,27 @@ func TestRestoreDumpUnderAppendonly(t *testing.T) {
 		s.term()
 	})
 }
+
+// TestDumpKeepsIdleTime: a dump written under an LRU policy carries each
+// key's idle time, and both servers load it back (OBJECT IDLETIME).
+func TestDumpKeepsIdleTime(t *testing.T) {
+	src := rdbServer(t, kindRedis, t.TempDir(), "--maxmemory-policy", "allkeys-lru")
+	src.start()
+	c := dialT(t, src.addr())
+	c.must(t, "SET", "k", "v")
+	payload := c.must(t, "DUMP", "k").str
+	c.must(t, "RESTORE", "old", "0", payload, "IDLETIME", "5000")
+	c.must(t, "SAVE")
+	backup, err := os.ReadFile(filepath.Join(src.dir, "dump.rdb"))
+	require.NoError(t, err)
+	src.term()
+	forEachKind(t, func(t *testing.T, kind string) {
+		dir := t.TempDir()
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "dump.rdb"), backup, 0o644))
+		s := rdbServer(t, kind, dir, "--maxmemory-policy", "allkeys-lru")
+		s.start()
+		idle := dialT(t, s.addr()).must(t, "OBJECT", "IDLETIME", "old").num
+		assert.InDelta(t, 5000, idle, 5, "idle seconds after the load")
+		s.term()
+	})
+}
