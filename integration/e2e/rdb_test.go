@@ -398,3 +398,57 @@ func TestDumpKeepsIdleTime(t *testing.T) {
 		s.term()
 	})
 }
+
+// TestBgsaveIsAPointInTimeImage: a BGSAVE kept running (rdb-key-save-delay)
+// while the dataset is overwritten, deleted, added to, SWAPDB'd and
+// flushed must still write the dataset exactly as it was when BGSAVE was
+// answered: Celerity's copy-before-write snapshot stands in for Redis's
+// fork. redis-server 7.0.15 loads the file and is the judge.
+func TestBgsaveIsAPointInTimeImage(t *testing.T) {
+	s := rdbServer(t, kindCelerity, t.TempDir(), "--rdb-key-save-delay", "500")
+	s.start()
+	c := dialT(t, s.addr())
+	var cmds [][]string
+	for i := 0; i < 1000; i++ {
+		cmds = append(cmds, []string{"SET", "a" + strconv.Itoa(i), "v0"})
+	}
+	cmds = append(cmds, []string{"SELECT", "1"})
+	for i := 0; i < 1000; i++ {
+		cmds = append(cmds, []string{"SET", "b" + strconv.Itoa(i), "v0"})
+	}
+	cmds = append(cmds, []string{"RPUSH", "queue", "m1", "m2", "m3"}, []string{"SELECT", "0"})
+	require.NoError(t, c.send(cmds...))
+	for range cmds {
+		_, err := c.read()
+		require.NoError(t, err)
+	}
+	want := dumpDataset(t, c)
+
+	assert.Equal(t, "Background saving started", c.must(t, "BGSAVE").str)
+	var churn [][]string
+	for i := 0; i < 500; i++ {
+		churn = append(churn, []string{"SET", "a" + strconv.Itoa(i), "v1"})
+	}
+	for i := 500; i < 600; i++ {
+		churn = append(churn, []string{"DEL", "a" + strconv.Itoa(i)})
+	}
+	for i := 0; i < 100; i++ {
+		churn = append(churn, []string{"SET", "new" + strconv.Itoa(i), "x"})
+	}
+	churn = append(churn, []string{"SWAPDB", "0", "1"}, []string{"FLUSHDB"}, []string{"SELECT", "1"},
+		[]string{"RPUSH", "queue", "m4"}, []string{"LPOP", "queue"}, []string{"RENAME", "a700", "renamed"}, []string{"SELECT", "0"})
+	require.NoError(t, c.send(churn...))
+	for range churn {
+		_, err := c.read()
+		require.NoError(t, err)
+	}
+	assert.Equal(t, "1", infoFields(t, c, "persistence")["rdb_bgsave_in_progress"], "the save was still running during the churn")
+	c.must(t, "CONFIG", "SET", "rdb-key-save-delay", "0")
+	assert.Equal(t, "ok", waitBgsave(t, c)["rdb_last_bgsave_status"])
+	s.term()
+
+	r := rdbServer(t, kindRedis, s.dir)
+	r.start()
+	compareDatasets(t, want, dumpDataset(t, dialT(t, r.addr())), 0)
+	r.term()
+}
