@@ -12,6 +12,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/celerity/celerity/aof/rdb"
 )
 
 // RDB snapshots end to end, on Celerity and redis-server 7.0.15 with the
@@ -451,4 +453,43 @@ func TestBgsaveIsAPointInTimeImage(t *testing.T) {
 	r.start()
 	compareDatasets(t, want, dumpDataset(t, dialT(t, r.addr())), 0)
 	r.term()
+}
+
+// TestDamagedDumpStopsStartup: a dump.rdb that cannot be loaded (a flipped
+// byte, a truncated file, a key written twice) keeps both servers from
+// serving an incomplete dataset: each exits instead of answering PING.
+func TestDamagedDumpStopsStartup(t *testing.T) {
+	var good strings.Builder
+	w := rdb.NewWriter(&good, rdb.WriterOptions{Checksum: true, Limits: rdb.DefaultLimits()})
+	require.NoError(t, w.Header([]rdb.Aux{{Key: "redis-ver", Value: "7.0.15"}}))
+	require.NoError(t, w.SelectDB(0, 2, 0))
+	require.NoError(t, w.Key([]byte("celery"), 0, &rdb.Value{Kind: rdb.KindList, Elems: [][]byte{[]byte("m1"), []byte("m2")}}))
+	require.NoError(t, w.Key([]byte("k"), 0, &rdb.Value{Kind: rdb.KindString, Str: []byte("v")}))
+	require.NoError(t, w.Finish())
+	var dup strings.Builder
+	w = rdb.NewWriter(&dup, rdb.WriterOptions{Checksum: true, Limits: rdb.DefaultLimits()})
+	require.NoError(t, w.Header(nil))
+	require.NoError(t, w.SelectDB(0, 2, 0))
+	require.NoError(t, w.Key([]byte("k"), 0, &rdb.Value{Kind: rdb.KindString, Str: []byte("v")}))
+	require.NoError(t, w.Key([]byte("k"), 0, &rdb.Value{Kind: rdb.KindString, Str: []byte("w")}))
+	require.NoError(t, w.Finish())
+	flipped := []byte(good.String())
+	flipped[len(flipped)-12] ^= 0x55
+	files := map[string][]byte{
+		"flipped":   flipped,
+		"truncated": []byte(good.String()[:len(good.String())/2]),
+		"duplicate": []byte(dup.String()),
+	}
+	for name, data := range files {
+		t.Run(name, func(t *testing.T) {
+			forEachKind(t, func(t *testing.T, kind string) {
+				dir := t.TempDir()
+				require.NoError(t, os.WriteFile(filepath.Join(dir, "dump.rdb"), data, 0o644))
+				p := launchNet(t, kind, "--port", strconv.Itoa(freePort(t)), "--bind", "127.0.0.1", "--dir", dir,
+					"--save", "", "--appendonly", "no")
+				code, out := p.waitExit()
+				assert.NotEqual(t, 0, code, "%s started on a damaged dump:\n%s", kind, out)
+			})
+		})
+	}
 }
