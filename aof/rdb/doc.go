@@ -17,10 +17,12 @@
 //
 // # Reading
 //
-// Reader accepts versions 1 to 10 and every encoding Redis 2.x to 7.2 wrote
-// for these types (zipmaps, ziplists, quicklists of ziplists or listpacks,
-// intsets, listpacks, 7.2's set listpacks); modules, streams and functions
-// are refused with a clear error. Input is hostile until proven otherwise:
+// Reader accepts versions 1 to 12 (Redis 7.2 and 7.4 files too, which
+// Redis 7.0 refuses) and every encoding Redis 2.x to 7.4 wrote for these
+// types (zipmaps, ziplists, quicklists of ziplists or listpacks, intsets,
+// listpacks, 7.2's set listpacks); modules, streams, functions and 7.4's
+// hashes with field TTLs are refused with a clear error. DUMP payloads
+// stay at version 10, as RESTORE in Redis 7.0. Input is hostile until proven otherwise:
 // every length is checked against the bytes actually present before
 // anything is allocated from it, every blob is validated whole (as Redis
 // does with sanitize-dump-payload yes), duplicates are corruption, and no

@@ -3,9 +3,17 @@ package rdb
 import "hash/crc64"
 
 // Version is the RDB format version Redis 7.0 writes (RDB_VERSION in
-// src/rdb.h at 7.0.15). Files and DUMP payloads of a higher version are
-// refused, as Redis refuses them.
+// src/rdb.h at 7.0.15): what the writer produces, and the newest DUMP
+// payload RESTORE accepts, as in Redis 7.0.
 const Version = 10
+
+// MaxReadVersion is the newest file version the reader accepts: 11 (Redis
+// 7.2) and 12 (Redis 7.4), what redis:7 images write today. Their
+// strings, lists, sets, sorted sets and hashes are 7.0's encodings plus
+// 7.2's set listpack, so a Celerity replacing a 7.2 or 7.4 server loads its
+// dump.rdb and AOF base; Redis 7.0 refuses them. What 7.4 added for hash
+// field expiration (types 22 to 25) is refused with that reason.
+const MaxReadVersion = 12
 
 // Magic starts every RDB file: "REDIS" and the version as four digits.
 const Magic = "REDIS"
@@ -33,10 +41,17 @@ const (
 	TypeStreamListpacks2 = 19
 	TypeSetListpack      = 20 // 7.2+
 	TypeStreamListpacks3 = 21
+	// Hashes with field TTLs: 22 and 23 in 7.4's release candidates, 24
+	// and 25 in 7.4.0.
+	TypeHashMetadataPreGA   = 22
+	TypeHashListpackExPreGA = 23
+	TypeHashMetadata        = 24
+	TypeHashListpackEx      = 25
 )
 
 // Opcodes between records.
 const (
+	OpSlotInfo     = 0xF4 // 7.4, cluster mode: a slot's key counts (hints)
 	OpFunction2    = 0xF5
 	OpFunction     = 0xF6 // pre-release 7.0 form
 	OpModuleAux    = 0xF7

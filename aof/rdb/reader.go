@@ -176,7 +176,7 @@ type Reader struct {
 }
 
 // NewReader reads the header ("REDIS" and four ASCII digits) and accepts
-// versions 1..Version. The errors for a bad header carry Redis's own log
+// versions 1..MaxReadVersion. The errors for a bad header carry Redis's own log
 // line as their text: "Wrong signature trying to load DB from file" and
 // "Can't handle RDB format version N".
 func NewReader(r io.Reader) (*Reader, error) {
@@ -189,7 +189,7 @@ func NewReader(r io.Reader) (*Reader, error) {
 		return nil, errors.New("Wrong signature trying to load DB from file") //lint:ignore ST1005 Redis's log line
 	}
 	v := atoi(head[5:9])
-	if v < 1 || v > Version {
+	if v < 1 || v > MaxReadVersion {
 		return nil, fmt.Errorf("Can't handle RDB format version %d", v) //lint:ignore ST1005 Redis's log line
 	}
 	rd.version = v
@@ -345,6 +345,13 @@ func (r *Reader) next() (*Record, error) {
 				return nil, err
 			}
 			r.aux = append(r.aux, Aux{Key: string(k), Value: string(v)})
+		case OpSlotInfo:
+			// Slot id, keys and keys with a TTL in it: hints, as RESIZEDB.
+			for range 3 {
+				if _, err := readCount(s); err != nil {
+					return nil, err
+				}
+			}
 		case OpModuleAux:
 			return nil, bad("The RDB file holds module data (module aux), which Celerity does not support")
 		case OpFunction, OpFunction2:
@@ -398,6 +405,8 @@ func checkType(t byte) error {
 		return bad("Module value (type %d): modules are not supported", t)
 	case TypeStreamListpacks, TypeStreamListpacks2, TypeStreamListpacks3:
 		return bad("Stream value (type %d): streams are not supported", t)
+	case TypeHashMetadataPreGA, TypeHashListpackExPreGA, TypeHashMetadata, TypeHashListpackEx:
+		return bad("Hash with field TTLs (type %d, Redis 7.4): hash field expiration is not supported", t)
 	}
 	return bad("Unknown RDB encoding type %d", t)
 }

@@ -595,13 +595,13 @@ func TestCorruptFile(t *testing.T) {
 func TestHeader(t *testing.T) {
 	_, err := NewReader(strings.NewReader("REDIX0010"))
 	assert.EqualError(t, err, "Wrong signature trying to load DB from file")
-	_, err = NewReader(strings.NewReader("REDIS0011\xff"))
-	assert.EqualError(t, err, "Can't handle RDB format version 11")
+	_, err = NewReader(strings.NewReader("REDIS0013\xff"))
+	assert.EqualError(t, err, "Can't handle RDB format version 13")
 	_, err = NewReader(strings.NewReader("REDIS0000\xff"))
 	assert.EqualError(t, err, "Can't handle RDB format version 0")
 	_, err = NewReader(strings.NewReader("REDIS001"))
 	assert.EqualError(t, err, "Unexpected EOF reading RDB file at offset 0")
-	for v := 1; v <= Version; v++ {
+	for v := 1; v <= MaxReadVersion; v++ {
 		recs, r, err := readAll(newRDB(v).end(v))
 		require.NoError(t, err, v)
 		assert.Empty(t, recs)
@@ -799,7 +799,9 @@ func TestRefusedInFile(t *testing.T) {
 		{[]byte{TypeStreamListpacks, 0x01, 'k'}, "streams are not supported"},
 		{[]byte{TypeStreamListpacks2, 0x01, 'k'}, "streams are not supported"},
 		{[]byte{TypeStreamListpacks3, 0x01, 'k'}, "streams are not supported"},
-		{[]byte{22, 0x01, 'k'}, "Unknown RDB encoding type 22"},
+		{[]byte{22, 0x01, 'k'}, "hash field expiration is not supported"},
+		{[]byte{TypeHashListpackEx, 0x01, 'k'}, "hash field expiration is not supported"},
+		{[]byte{26, 0x01, 'k'}, "Unknown RDB encoding type 26"},
 		{[]byte{8, 0x01, 'k'}, "Unknown RDB encoding type 8"},
 		{[]byte{0xF0}, "Unknown RDB encoding type 240"},
 		{[]byte{OpFunction2, 0x01, 'x'}, "Redis functions, which Celerity does not support"},
@@ -1122,4 +1124,38 @@ func TestIntsetAndZipmap(t *testing.T) {
 		_, err := decodeZipmap(b)
 		assert.Error(t, err, name)
 	}
+}
+
+// TestRedis72And74Files: files of Redis 7.2 (version 11) and 7.4 (version
+// 12) load when they hold what 7.0 can hold, 7.2's set listpack
+// included, and 7.4's cluster slot-info hints are skipped. There is no
+// 7.2 or 7.4 server here: the files are built from the format (the
+// version digits, the set listpack type, the F4 opcode).
+func TestRedis72And74Files(t *testing.T) {
+	for _, v := range []int{11, 12} {
+		lp := []byte{}
+		lp = binary.LittleEndian.AppendUint32(lp, 0) // total bytes, patched below
+		lp = binary.LittleEndian.AppendUint16(lp, 2)
+		lp = append(lp, 0x81, 'a', 2, 0x81, 'b', 2, 0xFF)
+		binary.LittleEndian.PutUint32(lp, uint32(len(lp)))
+		data := newRDB(v).
+			add([]byte{OpSlotInfo}, encLen(42), encLen(2), encLen(0)).
+			add([]byte{TypeSetListpack}, encStr("s"), encStr(string(lp))).
+			add([]byte{TypeString}, encStr("k"), encStr("v")).
+			end(v)
+		recs, r, err := readAll(data)
+		require.NoError(t, err, "version %d", v)
+		assert.Equal(t, v, r.Version())
+		require.Len(t, recs, 2)
+		assert.Equal(t, KindSet, recs[0].Value.Kind)
+		assert.Equal(t, [][]byte{[]byte("a"), []byte("b")}, recs[0].Value.Elems)
+		assert.Equal(t, []byte("v"), recs[1].Value.Str)
+	}
+	// DUMP payloads stay at 7.0's limit, as RESTORE on Redis 7.0.
+	payload := AppendDump(nil, &Value{Kind: KindString, Str: []byte("v")}, WriterOptions{Limits: DefaultLimits()})
+	body := payload[:len(payload)-10]
+	body = binary.LittleEndian.AppendUint16(body, 11)
+	body = binary.LittleEndian.AppendUint64(body, Checksum(0, body))
+	_, err := DecodeDump(body)
+	assert.ErrorIs(t, err, ErrDumpPayload)
 }
