@@ -36,10 +36,14 @@ run: build
 test: build test-go test-py
 
 # The whole Go suite, fuzz seed corpora included (go test runs them as
-# plain tests). -p 1 keeps two heavy packages from competing for 2 cores.
+# plain tests), then each benchmark once. -p 1 keeps two heavy packages
+# from competing for 2 cores.
 test-go: e2e-tools
 	$(GO) vet ./...
 	$(GO) test -count=1 -p 1 -timeout 15m ./...
+	# Every benchmark runs once, timing nothing: one that no longer runs
+	# (a hook called without its server, say) fails here, not in make bench.
+	$(GO) test -count=1 -p 1 -run '^$$' -bench . -benchtime 1x ./...
 
 # Operator tools the end-to-end tests drive (integration/e2e/tools_test.go):
 # Redis Commander from npm at the versions pinned in package.json and

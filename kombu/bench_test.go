@@ -67,47 +67,17 @@ func BenchmarkQueuesMillionKeys(b *testing.B) {
 	}
 }
 
-// written is one call of a Written hook, captured from a real command.
-type written struct {
-	c    *resp.Client
-	cmd  *resp.Command
-	argv [][]byte
-}
-
-// captureWrites runs each command on a server and returns the Written
-// calls it made, so a benchmark can replay them into a hook.
-func captureWrites(tb testing.TB, cmds ...[]string) []written {
-	tb.Helper()
-	var got []written
-	capture := &resp.Extension{Name: "capture", Written: func(c *resp.Client, cmd *resp.Command, argv [][]byte) {
-		cp := make([][]byte, len(argv))
-		for i, a := range argv {
-			cp[i] = append([]byte(nil), a...)
-		}
-		got = append(got, written{c, cmd, cp})
-	}}
-	srv := resptest.NewServer(tb, resptest.WithExtensions(capture))
-	c := resptest.Dial(tb, srv.Addr())
-	for _, argv := range cmds {
-		require.NotEqual(tb, byte('-'), c.Do(argv...).Kind)
-	}
-	srv.Lock()
-	defer srv.Unlock()
-	require.Len(tb, got, len(cmds))
-	return got
-}
-
 // The Written hook's cost on the writes it sees most: a result backend's
 // SET and a producer's LPUSH of keys that are not Kombu's.
 func BenchmarkWrittenNonKombu(b *testing.B) {
-	ws := captureWrites(b,
+	ws := resptest.CaptureWrites(b,
 		[]string{"SET", "celery-task-meta-2f0a8a4e-46f4-4d55-9c51-0a0b1c2d3e4f", `{"status": "SUCCESS"}`, "EX", "86400"},
 		[]string{"LPUSH", "app:events", "e1"})
 	for _, w := range ws {
-		b.Run(w.cmd.Name, func(b *testing.B) {
+		b.Run(w.Cmd.Name, func(b *testing.B) {
 			k := New(zerolog.Nop())
 			for b.Loop() {
-				k.written(w.c, w.cmd, w.argv)
+				k.written(w.Client, w.Cmd, w.Argv)
 			}
 		})
 	}

@@ -71,48 +71,23 @@ func BenchmarkScheduleMillionKeys(b *testing.B) {
 	}
 }
 
-// written is one call of a Written hook, captured from a real command.
-type written struct {
-	c    *resp.Client
-	cmd  *resp.Command
-	argv [][]byte
-}
-
-// captureWrites runs each command on a server and returns the Written
-// calls it made, so a benchmark can replay them into a hook.
-func captureWrites(tb testing.TB, cmds ...[]string) []written {
-	tb.Helper()
-	var got []written
-	capture := &resp.Extension{Name: "capture", Written: func(c *resp.Client, cmd *resp.Command, argv [][]byte) {
-		cp := make([][]byte, len(argv))
-		for i, a := range argv {
-			cp[i] = append([]byte(nil), a...)
-		}
-		got = append(got, written{c, cmd, cp})
-	}}
-	srv := resptest.NewServer(tb, resptest.WithExtensions(capture))
-	c := resptest.Dial(tb, srv.Addr())
-	for _, argv := range cmds {
-		require.NotEqual(tb, byte('-'), c.Do(argv...).Kind)
-	}
-	srv.Lock()
-	defer srv.Unlock()
-	require.Len(tb, got, len(cmds))
-	return got
-}
-
 // The Written hook's cost on the writes it sees most: a result backend's
 // SET, a producer's LPUSH and Kombu's HSET of an unacked delivery.
 func BenchmarkWrittenNonRedbeat(b *testing.B) {
-	ws := captureWrites(b,
+	ws := resptest.CaptureWrites(b,
 		[]string{"SET", "celery-task-meta-2f0a8a4e-46f4-4d55-9c51-0a0b1c2d3e4f", `{"status": "SUCCESS"}`, "EX", "86400"},
 		[]string{"LPUSH", "app:events", "e1"},
 		[]string{"HSET", "unacked", "2f0a8a4e-46f4-4d55-9c51-0a0b1c2d3e4f", `[{"body": ""}, "", "celery"]`})
 	for _, w := range ws {
-		b.Run(w.cmd.Name, func(b *testing.B) {
-			hook := redbeat.New(zerolog.Nop()).Extension().Written
+		b.Run(w.Cmd.Name, func(b *testing.B) {
+			ext := redbeat.New(zerolog.Nop()).Extension()
+			// Attach hands the hook its server (the lock check reads its
+			// configuration); the hook runs under its engine lock.
+			srv := resptest.NewServer(b, resptest.WithExtensions(ext))
+			srv.Lock()
+			defer srv.Unlock()
 			for b.Loop() {
-				hook(w.c, w.cmd, w.argv)
+				ext.Written(w.Client, w.Cmd, w.Argv)
 			}
 		})
 	}
