@@ -3,7 +3,6 @@ package resp_test
 import (
 	"runtime"
 	"strconv"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -36,27 +35,6 @@ func aofServer(t *testing.T, fs *vfs.MemFS, fsync aof.FsyncPolicy, exit func(int
 	})
 }
 
-func incrCommands(t *testing.T, fs *vfs.MemFS) []string {
-	t.Helper()
-	m, err := fs.ReadFile("/data/appendonlydir/appendonly.aof.manifest")
-	require.NoError(t, err)
-	man, err := aof.ParseManifest(m)
-	require.NoError(t, err)
-	data, err := fs.ReadFile("/data/appendonlydir/" + man.Incr[len(man.Incr)-1].Name)
-	require.NoError(t, err)
-	r := aof.NewFileReader(strings.NewReader(string(data)), "incr", int64(len(data)))
-	var out []string
-	for r.Next() {
-		var args []string
-		for _, a := range r.Command().Argv {
-			args = append(args, string(a))
-		}
-		out = append(out, strings.Join(args, " "))
-	}
-	require.Nil(t, r.Report().Damage, "the incr file must end on a complete command")
-	return out
-}
-
 // everysec (and no): a failed write makes write commands and PING answer
 // -MISCONF while reads keep working, and the server recovers by itself once
 // the disk does; the bytes of the failed write are retried, not lost.
@@ -79,7 +57,7 @@ func TestAOFWriteErrorMisconfThenRecovery(t *testing.T) {
 	assert.Eventually(t, func() bool { return string(c.DoRaw("SET", "d", "4")) == "+OK\r\n" }, 5*time.Second, 5*time.Millisecond)
 	assert.Equal(t, "+PONG\r\n", string(c.DoRaw("PING")))
 	assert.Contains(t, string(c.DoRaw("INFO", "persistence")), "aof_last_write_status:ok")
-	cmds := incrCommands(t, fs)
+	cmds := resptest.IncrCommands(t, fs)
 	assert.Equal(t, []string{"SELECT 0", "SET a 1", "SET b 2", "SET d 4"}, cmds,
 		"the short write was cut back and retried whole; refused commands never ran")
 }
@@ -117,13 +95,13 @@ func TestAOFRepliesFollowTheFile(t *testing.T) {
 			c := resptest.Dial(t, srv.Addr())
 			for i := 0; i < 50; i++ {
 				require.Equal(t, ":"+strconv.Itoa(i+1)+"\r\n", string(c.DoRaw("INCR", "n")))
-				cmds := incrCommands(t, fs)
+				cmds := resptest.IncrCommands(t, fs)
 				require.Len(t, cmds, i+2, "INCR %d acknowledged before it was written", i+1)
 			}
 			if p == aof.FsyncAlways {
 				fs.Crash() // only what was fsynced survives
 				fs.Revive()
-				assert.Len(t, incrCommands(t, fs), 51)
+				assert.Len(t, resptest.IncrCommands(t, fs), 51)
 			}
 		})
 	}

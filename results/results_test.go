@@ -219,7 +219,7 @@ func TestDefaultTTL(t *testing.T) {
 	require.Equal(t, "OK", c.Do("SET", "celery-task-meta-c", "{}").Str)
 	assert.Equal(t, int64(-1), c.Do("TTL", "celery-task-meta-c").Int)
 
-	cmds := incrCommands(t, fs)
+	cmds := resptest.IncrCommands(t, fs)
 	assert.Contains(t, strings.Join(cmds, "\n"), strings.Join([]string{
 		"MULTI",
 		`SET celery-task-meta-a {"status": "SUCCESS"}`,
@@ -229,24 +229,4 @@ func TestDefaultTTL(t *testing.T) {
 	assert.Contains(t, cmds, "PEXPIREAT celery-taskset-meta-g.t "+at)
 	assert.NotContains(t, strings.Join(cmds, "\n"), "PEXPIREAT plain")
 	assert.NotContains(t, strings.Join(cmds, "\n"), "PEXPIREAT celery-task-meta-c")
-}
-
-func incrCommands(t *testing.T, fs *vfs.MemFS) []string {
-	t.Helper()
-	m, err := fs.ReadFile("/data/appendonlydir/appendonly.aof.manifest")
-	require.NoError(t, err)
-	man, err := aof.ParseManifest(m)
-	require.NoError(t, err)
-	data, err := fs.ReadFile("/data/appendonlydir/" + man.Incr[len(man.Incr)-1].Name)
-	require.NoError(t, err)
-	r := aof.NewFileReader(strings.NewReader(string(data)), "incr", int64(len(data)))
-	var out []string
-	for r.Next() {
-		var args []string
-		for _, a := range r.Command().Argv {
-			args = append(args, string(a))
-		}
-		out = append(out, strings.Join(args, " "))
-	}
-	return out
 }
