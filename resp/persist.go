@@ -330,6 +330,7 @@ type rewriteJob struct {
 	db    int    // database of the last SELECT in the base
 	cutMs int64  // keys expired at the cut are left out, as Redis does
 	done  bool
+	keys  int64 // emitted since the last step (rdb-key-save-delay)
 	// finished is closed when the rewrite ended, whatever the outcome.
 	finished chan struct{}
 
@@ -392,6 +393,8 @@ func (j *rewriteJob) run() {
 			data, err = j.enc.take(nil)
 		}
 		j.buf = nil
+		keys, delay := j.keys, s.cfg.RDBKeySaveDelay
+		j.keys = 0
 		s.mu.Unlock()
 		if err != nil {
 			j.finish(err)
@@ -406,6 +409,7 @@ func (j *rewriteJob) run() {
 		if done {
 			break
 		}
+		sleepKeySaveDelay(keys, delay)
 	}
 	j.finish(j.rw.Finish())
 }
@@ -453,6 +457,7 @@ func (j *rewriteJob) emit(db int, e *keyspace.Entry) {
 	if at != 0 && at < j.cutMs {
 		return
 	}
+	j.keys++
 	if j.enc != nil {
 		j.enc.key(db, e, at)
 		return

@@ -386,7 +386,7 @@ func (j *bgsaveJob) run() {
 			return
 		}
 		sw.incremental = s.cfg.RDBSaveIncrementalFsync
-		delay := time.Duration(s.cfg.RDBKeySaveDelay) * time.Microsecond
+		delay := s.cfg.RDBKeySaveDelay
 		done := j.snap.Step(rewriteSlice)
 		if done {
 			j.snap.Close()
@@ -407,9 +407,7 @@ func (j *bgsaveJob) run() {
 			j.finish(false)
 			return
 		}
-		if delay > 0 && keys > 0 {
-			time.Sleep(time.Duration(keys) * delay) // Redis's test knob: keeps a save running
-		}
+		sleepKeySaveDelay(keys, delay)
 		if done {
 			break
 		}
@@ -421,6 +419,16 @@ func (j *bgsaveJob) run() {
 	}
 	s.log.Info().Msg("DB saved on disk")
 	j.finish(true)
+}
+
+// sleepKeySaveDelay is rdb-key-save-delay: a background job (BGSAVE,
+// BGREWRITEAOF) sleeps us microseconds per key it just wrote, as Redis's
+// child does per key; Redis's own tests use it to keep a job running.
+// Called without the engine lock.
+func sleepKeySaveDelay(keys int64, us int) {
+	if us > 0 && keys > 0 {
+		time.Sleep(time.Duration(keys) * time.Duration(us) * time.Microsecond)
+	}
 }
 
 // finish records the outcome. Called without the engine lock.

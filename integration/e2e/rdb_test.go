@@ -281,8 +281,9 @@ func TestFailedBgsaveRefusesWrites(t *testing.T) {
 
 // TestBgsaveAndRewriteWaitForEachOther: one background job at a time, as
 // Redis's one child: BGSAVE during BGSAVE is refused, BGREWRITEAOF is
-// scheduled behind it and runs after, SAVE is refused, BGSAVE SCHEDULE is
-// accepted; rdb-key-save-delay keeps the save running meanwhile.
+// scheduled behind it and runs after, SAVE is refused; during a rewrite
+// BGSAVE is refused and BGSAVE SCHEDULE accepted; rdb-key-save-delay keeps
+// each job running meanwhile.
 func TestBgsaveAndRewriteWaitForEachOther(t *testing.T) {
 	got := map[string][]string{}
 	forEachKind(t, func(t *testing.T, kind string) {
@@ -314,6 +315,22 @@ func TestBgsaveAndRewriteWaitForEachOther(t *testing.T) {
 		waitRewrite(t, c, s.aofDir(), 2)
 		info = waitBgsave(t, c)
 		replies = append(replies, "status "+info["rdb_last_bgsave_status"])
+
+		// The other order: a rewrite running (rdb-key-save-delay slows
+		// rewrites too), BGSAVE is refused unless SCHEDULEd.
+		c.must(t, "CONFIG", "SET", "rdb-key-save-delay", "2000")
+		do("BGREWRITEAOF")
+		do("BGSAVE")
+		do("BGSAVE", "SCHEDULE")
+		do("BGREWRITEAOF")
+		info = infoFields(t, c, "persistence")
+		replies = append(replies, "rewriting "+info["aof_rewrite_in_progress"]+" saving "+info["rdb_bgsave_in_progress"])
+		c.must(t, "CONFIG", "SET", "rdb-key-save-delay", "0")
+		waitRewrite(t, c, s.aofDir(), 3)
+		waitFor(t, "the scheduled BGSAVE to run and finish", func() bool {
+			info := infoFields(t, c, "persistence")
+			return info["rdb_bgsave_in_progress"] == "0" && info["rdb_saves"] == "2"
+		})
 		got[kind] = replies
 		s.term()
 	})
