@@ -1,27 +1,14 @@
 package kombu
 
 import (
-	"fmt"
 	"testing"
 	"time"
 
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
-	"github.com/celerity/celerity/keyspace"
-	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/resptest"
 )
-
-// fillResults stores n result-backend keys straight into db, as an AOF load
-// does (no Written hook sees them).
-func fillResults(db *keyspace.DB, n int) {
-	val := []byte(`{"status": "SUCCESS", "result": 4, "traceback": null, "children": []}`)
-	for i := 0; i < n; i++ {
-		key := fmt.Appendf(nil, "celery-task-meta-%08x-0000-4000-8000-%012x", i, i)
-		db.SetString(key, val, keyspace.EncRaw, false)
-	}
-}
 
 // waitDiscovered waits until the discovery walk has passed over every
 // database once.
@@ -34,26 +21,14 @@ func waitDiscovered(tb testing.TB, srv *resptest.Server, k *Kombu) {
 	}, 60*time.Second, 5*time.Millisecond, "the first discovery pass")
 }
 
-// execOK runs argv in db 0 under the engine lock and requires no error.
-func execOK(tb testing.TB, srv *resptest.Server, argv ...string) resp.Value {
-	tb.Helper()
-	b := make([][]byte, len(argv))
-	for i, a := range argv {
-		b[i] = []byte(a)
-	}
-	v := srv.Exec(0, b...)
-	require.NotEqual(tb, byte('-'), v.Kind, v.Str)
-	return v
-}
-
 // KOMBU.QUEUES on a database of a million result keys and one Celery queue.
 func BenchmarkQueuesMillionKeys(b *testing.B) {
 	k := New(zerolog.Nop())
 	srv := resptest.NewServer(b, resptest.WithExtensions(k.Extension()))
 	srv.Lock()
-	fillResults(srv.Keyspace().DB(0), 1_000_000)
-	execOK(b, srv, "SADD", "_kombu.binding.celery", "celery"+SEP+SEP+"celery")
-	execOK(b, srv, "LPUSH", "celery", "m1", "m2")
+	resptest.FillResultKeys(srv.Keyspace().DB(0), 1_000_000)
+	srv.ExecOK(b, 0, "SADD", "_kombu.binding.celery", "celery"+SEP+SEP+"celery")
+	srv.ExecOK(b, 0, "LPUSH", "celery", "m1", "m2")
 	srv.Unlock()
 	waitDiscovered(b, srv, k)
 	argv := [][]byte{[]byte("KOMBU.QUEUES")}
@@ -91,7 +66,7 @@ func BenchmarkDiscoveryPassMillionKeys(b *testing.B) {
 	srv.Lock()
 	defer srv.Unlock()
 	db := srv.Keyspace().DB(0)
-	fillResults(db, 1_000_000)
+	resptest.FillResultKeys(db, 1_000_000)
 	for b.Loop() {
 		d := k.idx.DB(0)
 		d.Restart()

@@ -7,7 +7,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/celerity/celerity/aof"
 	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/resptest"
 )
@@ -37,22 +36,22 @@ func TestDiscoveryBigDatabase(t *testing.T) {
 	c.Do("LPUSH", "seen", "m")
 
 	f.srv.Lock()
-	fillResults(f.srv.Keyspace().DB(0), 200_000)
+	resptest.FillResultKeys(f.srv.Keyspace().DB(0), 200_000)
 	// Server.Exec's writes are the extensions' own: no Written hook sees
 	// them.
-	execOK(t, f.srv, "SADD", "app:_kombu.binding.celery", "celery"+SEP+SEP+"celery")
-	execOK(t, f.srv, "LPUSH", "app:celery", "m1", "m2")
-	execOK(t, f.srv, "LPUSH", "app:celery"+SEP+"3", "m3")
-	execOK(t, f.srv, "SADD", "app:_kombu.binding.media", "media"+SEP+SEP+"media")
-	execOK(t, f.srv, "ZADD", "app:unacked_index", seconds(t0-3000), "tag-1")
-	execOK(t, f.srv, "HSET", "app:unacked", "tag-1", payload("tag-1", "app.add", "id-1", "", "celery", 0, false))
+	f.srv.ExecOK(t, 0, "SADD", "app:_kombu.binding.celery", "celery"+SEP+SEP+"celery")
+	f.srv.ExecOK(t, 0, "LPUSH", "app:celery", "m1", "m2")
+	f.srv.ExecOK(t, 0, "LPUSH", "app:celery"+SEP+"3", "m3")
+	f.srv.ExecOK(t, 0, "SADD", "app:_kombu.binding.media", "media"+SEP+SEP+"media")
+	f.srv.ExecOK(t, 0, "ZADD", "app:unacked_index", seconds(t0-3000), "tag-1")
+	f.srv.ExecOK(t, 0, "HSET", "app:unacked", "tag-1", payload("tag-1", "app.add", "id-1", "", "celery", 0, false))
 	// The first pass has not ended, as at start.
 	d := f.k.idx.DB(0)
 	d.Restart()
 	before := f.k.idx.Examined
-	early := rows(t, execOK(t, f.srv, "KOMBU.QUEUES"))
+	early := rows(t, f.srv.ExecOK(t, 0, "KOMBU.QUEUES"))
 	assert.LessOrEqual(t, f.k.idx.Examined-before, int64(10), "no walk inside the command")
-	assert.NotContains(t, execOK(t, f.srv, "INFO", "kombu").Str, "kombu_discovery_pending_dbs:0\r\n")
+	assert.NotContains(t, f.srv.ExecOK(t, 0, "INFO", "kombu").Str, "kombu_discovery_pending_dbs:0\r\n")
 	f.srv.Unlock()
 	require.Len(t, early, 1, "only what the Written hook saw")
 	assert.Equal(t, "seen", early[0]["name"].Str)
@@ -118,13 +117,7 @@ func TestDiscoveryBigDatabase(t *testing.T) {
 // the background walk finds them once loading is over.
 func TestDiscoveryAfterAOFLoad(t *testing.T) {
 	dir := t.TempDir()
-	aofOn := func(cfg *resp.Config) {
-		cfg.AppendOnly = true
-		cfg.AppendFsync = aof.FsyncAlways
-		cfg.Dir = dir
-		cfg.HZ = 100
-	}
-	first := resptest.NewServer(t, resptest.WithConfig(aofOn))
+	first := resptest.NewServer(t, resptest.WithAOF(dir))
 	c := resptest.Dial(t, first.Addr())
 	c.Do("SADD", "_kombu.binding.celery", "celery"+SEP+SEP+"celery")
 	c.Do("LPUSH", "celery", "m1", "m2")
@@ -136,7 +129,7 @@ func TestDiscoveryAfterAOFLoad(t *testing.T) {
 
 	k := New(zerolog.Nop())
 	k.idx.SyncMax = 0 // no walk inside a command: the cron's only
-	srv := resptest.NewServer(t, resptest.WithConfig(aofOn), resptest.WithExtensions(k.Extension()))
+	srv := resptest.NewServer(t, resptest.WithAOF(dir), resptest.WithExtensions(k.Extension()))
 	waitDiscovered(t, srv, k)
 	c = resptest.Dial(t, srv.Addr())
 	got := byName(t, c.Do("KOMBU.QUEUES"))

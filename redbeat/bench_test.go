@@ -1,7 +1,6 @@
 package redbeat_test
 
 import (
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -9,21 +8,9 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/stretchr/testify/require"
 
-	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/redbeat"
-	"github.com/celerity/celerity/resp"
 	"github.com/celerity/celerity/resp/resptest"
 )
-
-// fillResults stores n result-backend keys straight into db, as an AOF load
-// does (no Written hook sees them).
-func fillResults(db *keyspace.DB, n int) {
-	val := []byte(`{"status": "SUCCESS", "result": 4, "traceback": null, "children": []}`)
-	for i := 0; i < n; i++ {
-		key := fmt.Appendf(nil, "celery-task-meta-%08x-0000-4000-8000-%012x", i, i)
-		db.SetString(key, val, keyspace.EncRaw, false)
-	}
-}
 
 // waitDiscovered waits until the discovery walk has passed over every
 // database once.
@@ -32,20 +19,8 @@ func waitDiscovered(tb testing.TB, srv *resptest.Server) {
 	require.Eventually(tb, func() bool {
 		srv.Lock()
 		defer srv.Unlock()
-		return strings.Contains(execOK(tb, srv, 0, "INFO", "redbeat").Str, "redbeat_discovery_pending_dbs:0\r\n")
+		return strings.Contains(srv.ExecOK(tb, 0, "INFO", "redbeat").Str, "redbeat_discovery_pending_dbs:0\r\n")
 	}, 60*time.Second, 5*time.Millisecond, "the first discovery pass")
-}
-
-// execOK runs argv in db under the engine lock and requires no error.
-func execOK(tb testing.TB, srv *resptest.Server, db int, argv ...string) resp.Value {
-	tb.Helper()
-	b := make([][]byte, len(argv))
-	for i, a := range argv {
-		b[i] = []byte(a)
-	}
-	v := srv.Exec(db, b...)
-	require.NotEqual(tb, byte('-'), v.Kind, v.Str)
-	return v
 }
 
 // REDBEAT.SCHEDULE on a database of a million result keys and three
@@ -53,10 +28,10 @@ func execOK(tb testing.TB, srv *resptest.Server, db int, argv ...string) resp.Va
 func BenchmarkScheduleMillionKeys(b *testing.B) {
 	srv := resptest.NewServer(b, resptest.WithExtensions(redbeat.New(zerolog.Nop()).Extension()))
 	srv.Lock()
-	fillResults(srv.Keyspace().DB(0), 1_000_000)
+	resptest.FillResultKeys(srv.Keyspace().DB(0), 1_000_000)
 	for _, name := range []string{"a", "b", "c"} {
-		execOK(b, srv, 0, "HSET", "redbeat:"+name, "definition", interval(name, 10), "meta", meta(t0, 1))
-		execOK(b, srv, 0, "ZADD", "redbeat::schedule", score(t0+10_000), "redbeat:"+name)
+		srv.ExecOK(b, 0, "HSET", "redbeat:"+name, "definition", interval(name, 10), "meta", meta(t0, 1))
+		srv.ExecOK(b, 0, "ZADD", "redbeat::schedule", score(t0+10_000), "redbeat:"+name)
 	}
 	srv.Unlock()
 	waitDiscovered(b, srv)

@@ -9,7 +9,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/celerity/celerity/aof"
 	"github.com/celerity/celerity/keyspace"
 	"github.com/celerity/celerity/redbeat"
 	"github.com/celerity/celerity/resp"
@@ -67,18 +66,18 @@ func TestDiscoveryBigDatabase(t *testing.T) {
 
 	const p = "nadoo:redbeat:"
 	srv.Lock()
-	fillResults(srv.Keyspace().DB(0), 200_000)
+	resptest.FillResultKeys(srv.Keyspace().DB(0), 200_000)
 	// Server.Exec's writes are the extensions' own: no Written hook sees
 	// them.
-	execOK(t, srv, 0, "HSET", p+"a", "definition", interval("a", 10), "meta", meta(t0, 1))
-	execOK(t, srv, 0, "ZADD", p+":schedule", score(t0+5_000), p+"a")
-	execOK(t, srv, 0, "HSET", p+"orphan", "definition", interval("orphan", 10))
-	execOK(t, srv, 0, "HSET", "redbeat:unseen", "definition", interval("unseen", 10))
+	srv.ExecOK(t, 0, "HSET", p+"a", "definition", interval("a", 10), "meta", meta(t0, 1))
+	srv.ExecOK(t, 0, "ZADD", p+":schedule", score(t0+5_000), p+"a")
+	srv.ExecOK(t, 0, "HSET", p+"orphan", "definition", interval("orphan", 10))
+	srv.ExecOK(t, 0, "HSET", "redbeat:unseen", "definition", interval("unseen", 10))
 	redbeat.ForgetDiscovery(r, 0) // the first pass has not ended, as at start
-	before := infoInt(t, execOK(t, srv, 0, "INFO", "redbeat").Str, "redbeat_keys_examined")
-	early := execOK(t, srv, 0, "REDBEAT.SCHEDULE")
-	lock := execOK(t, srv, 0, "REDBEAT.LOCK")
-	after := infoInt(t, execOK(t, srv, 0, "INFO", "redbeat").Str, "redbeat_keys_examined")
+	before := infoInt(t, srv.ExecOK(t, 0, "INFO", "redbeat").Str, "redbeat_keys_examined")
+	early := srv.ExecOK(t, 0, "REDBEAT.SCHEDULE")
+	lock := srv.ExecOK(t, 0, "REDBEAT.LOCK")
+	after := infoInt(t, srv.ExecOK(t, 0, "INFO", "redbeat").Str, "redbeat_keys_examined")
 	srv.Unlock()
 	assert.LessOrEqual(t, after-before, int64(10), "no walk inside the commands")
 	assert.Equal(t, []string{"redbeat:seen"}, names(t, early, false), "only what the Written hook saw")
@@ -116,13 +115,7 @@ func TestDiscoveryBigDatabase(t *testing.T) {
 // process: the background walk finds them once loading is over.
 func TestDiscoveryAfterAOFLoad(t *testing.T) {
 	dir := t.TempDir()
-	aofOn := func(cfg *resp.Config) {
-		cfg.AppendOnly = true
-		cfg.AppendFsync = aof.FsyncAlways
-		cfg.Dir = dir
-		cfg.HZ = 100
-	}
-	first := resptest.NewServer(t, resptest.WithConfig(aofOn))
+	first := resptest.NewServer(t, resptest.WithAOF(dir))
 	c := resptest.Dial(t, first.Addr())
 	c.Do("HSET", "redbeat:ping", "definition", interval("ping", 5), "meta", meta(t0-1000, 1))
 	c.Do("ZADD", "redbeat::schedule", score(t0+4000), "redbeat:ping")
@@ -133,7 +126,7 @@ func TestDiscoveryAfterAOFLoad(t *testing.T) {
 
 	r := redbeat.New(zerolog.Nop())
 	redbeat.SetSyncWalkMax(r, 0) // no walk inside a command: the cron's only
-	srv := resptest.NewServer(t, resptest.WithConfig(aofOn), resptest.WithExtensions(r.Extension()),
+	srv := resptest.NewServer(t, resptest.WithAOF(dir), resptest.WithExtensions(r.Extension()),
 		resptest.WithClock(&keyspace.ManualClock{Ms: t0}))
 	waitDiscovered(t, srv)
 	c = resptest.Dial(t, srv.Addr())
